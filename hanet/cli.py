@@ -1,0 +1,53 @@
+"""The `hanet` console script: one subcommand per workflow stage.
+
+Each stage lives in its own module and exposes ``cli(argv)``, which parses its own
+arguments (so ``hanet <stage> --help`` documents it) and runs it. Snakemake calls
+exactly these entry points. A :class:`HanetError` is printed as one line and exits 1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from hanet.errors import HanetError
+
+# stage name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "synth": ("hanet.data.synthetic", "generate the embedded synthetic dataset (videos + MSR-VTT-style annotation)"),
+    "treebank": ("hanet.data.synthetic", "write the synthetic language's gold-tagged treebank"),
+    "prepare": ("hanet.data.prepare", "turn an MSR-VTT-style annotation into splits/ + captions.json"),
+    "extract": ("hanet.features.extract", "extract per-frame features from video files into HDF5"),
+    "parse": ("hanet.text.prepare", "tokenize, tag, lemmatize and parse captions; build vocabularies and concepts"),
+    "download": ("hanet.data.download", "download a file with resume and SHA-256 verification"),
+    "msrvtt": ("hanet.data.msrvtt", "unpack and prepare MSR-VTT"),
+    "vatex": ("hanet.data.vatex", "prepare VATEX captions, splits and I3D features"),
+    "nltk-data": ("hanet.text.nltk_data", "fetch and verify the NLTK data used for real captions"),
+    "train": ("hanet.train.loop", "train one HANet variant with one seed"),
+    "evaluate": ("hanet.train.evaluate", "evaluate a checkpoint on the test split"),
+    "aggregate": ("hanet.results.aggregate", "aggregate run folders into tables"),
+    "plots": ("hanet.results.plots", "draw the result plots of one dataset"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
+        width = max(map(len, COMMANDS))
+        print("usage: hanet <stage> [options]   (hanet <stage> --help for details)\n\nstages:")
+        for name, (_, text) in COMMANDS.items():
+            print(f"  {name:<{width}}  {text}")
+        return 0 if argv and argv[0] in {"-h", "--help"} else 2
+    name, rest = argv[0], argv[1:]
+    module = importlib.import_module(COMMANDS[name][0])
+    entry = getattr(module, "cli_" + name.replace("-", "_"), None) or module.cli
+    try:
+        entry(rest)
+    except HanetError as err:
+        print(f"hanet {name}: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
