@@ -1,0 +1,269 @@
+"""Resumable, verified downloads (`hanet download`) and atomic zip extraction.
+
+A download streams into ``PATH.part`` and resumes it with an HTTP ``Range`` request after a
+cut connection (a server that answers 200 instead of 206 restarts it from byte 0). Transient
+failures are retried with exponential backoff; fallback URLs are tried in order. The finished
+file is verified against a SHA-256 digest and only then renamed onto ``PATH``:
+
+- a digest given with ``--sha256`` is checked;
+- otherwise the lock file (JSON ``{name: sha256}``, the name defaulting to the first URL)
+  pins the digest seen on the first download, and every later download is checked against it.
+
+A file that fails verification is moved aside to ``PATH.bad-<digest8>`` and never used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from tqdm import tqdm
+
+from hanet.errors import HanetError
+from hanet.io import atomic_path, write_json
+
+CHUNK = 1 << 20  # bytes per read
+USER_AGENT = "hanet-bench/0.1 (+https://github.com/; python-urllib)"
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class _Retryable(Exception):
+    """A failure worth trying again (connection cut, timeout, 5xx, 429)."""
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ----------------------------------------------------------------------------- lock file
+
+@contextlib.contextmanager
+def _locked(lock: Path) -> Iterator[dict[str, str]]:
+    """Read-modify-write the lock JSON under an exclusive flock (parallel jobs share it)."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock.with_name(lock.name + ".flock"), "w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        entries: dict[str, str] = {}
+        if lock.is_file() and lock.stat().st_size:
+            try:
+                entries = json.loads(lock.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as err:
+                raise HanetError(f"{lock}: malformed checksum lock file ({err})") from None
+            if not isinstance(entries, dict):
+                raise HanetError(f"{lock}: checksum lock file must be a JSON object {{name: sha256}}")
+        before = dict(entries)
+        yield entries
+        if entries != before:
+            write_json(lock, dict(sorted(entries.items())))
+
+
+def pinned_digest(lock: str | os.PathLike | None, name: str) -> str | None:
+    if lock is None or not Path(lock).is_file():
+        return None
+    with _locked(Path(lock)) as entries:
+        return entries.get(name)
+
+
+# ----------------------------------------------------------------------------- fetching
+
+def _fetch(url: str, part: Path, timeout: float, progress: bool) -> None:
+    """Append the rest of ``url`` to ``part`` (resuming with Range); raise _Retryable on cuts."""
+    offset = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    if offset:
+        request.add_header("Range", f"bytes={offset}-")
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as err:
+        if err.code == 416 and offset:  # nothing left to send: is the part already complete?
+            total = (err.headers.get("Content-Range") or "").rpartition("/")[2]
+            if total.isdigit() and int(total) == offset:
+                return
+            part.unlink()
+            raise _Retryable(f"HTTP 416 for a {offset}-byte partial file; restarting") from None
+        if err.code in (408, 429) or err.code >= 500:
+            raise _Retryable(f"HTTP {err.code} {err.reason}") from None
+        raise HanetError(f"{url}: HTTP {err.code} {err.reason}") from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
+        raise _Retryable(f"{getattr(err, 'reason', err)}") from None
+
+    with response:
+        status = getattr(response, "status", None) or 200
+        if offset and status != 206:  # server ignored Range: start over
+            offset = 0
+        length = response.headers.get("Content-Length")
+        expected_end = offset + int(length) if length and length.isdigit() else None
+        written = offset
+        with open(part, "ab" if offset else "wb") as f, tqdm(
+            total=expected_end, initial=offset, unit="B", unit_scale=True, unit_divisor=1024,
+            desc=part.name.removesuffix(".part"), disable=not progress, leave=False,
+        ) as bar:
+            try:
+                for block in iter(lambda: response.read(CHUNK), b""):
+                    f.write(block)
+                    written += len(block)
+                    bar.update(len(block))
+            except (OSError, TimeoutError, ConnectionError) as err:  # includes IncompleteRead
+                raise _Retryable(f"connection lost after {written} bytes ({err})") from None
+    if expected_end is not None and written < expected_end:
+        raise _Retryable(f"connection closed after {written} of {expected_end} bytes")
+
+
+def _fetch_with_retries(url: str, part: Path, retries: int, backoff: float, timeout: float,
+                        progress: bool) -> None:
+    for attempt in range(retries + 1):
+        try:
+            _fetch(url, part, timeout, progress)
+            return
+        except _Retryable as err:
+            if attempt == retries:
+                raise HanetError(f"{url}: gave up after {retries + 1} attempts: {err}") from None
+            delay = backoff * 2 ** attempt
+            print(f"hanet download: {url}: {err}; retrying in {delay:.0f}s "
+                  f"(attempt {attempt + 2}/{retries + 1})", flush=True)
+            time.sleep(delay)
+
+
+def _quarantine(path: Path, digest: str) -> Path:
+    bad = path.with_name(f"{path.name.removesuffix('.part')}.bad-{digest[:8]}")
+    os.replace(path, bad)
+    return bad
+
+
+def download(urls: str | Sequence[str], out: str | os.PathLike, sha256: str | None = None,
+             lock: str | os.PathLike | None = None, name: str | None = None, retries: int = 4,
+             backoff: float = 2.0, timeout: float = 60.0, progress: bool = True) -> str:
+    """Download the first URL that works to ``out``, verified; return its SHA-256.
+
+    An existing ``out`` that matches the expected digest is kept as is (no network).
+    """
+    urls = [urls] if isinstance(urls, str) else list(urls)
+    if not urls:
+        raise HanetError("download: no URL given")
+    out = Path(out)
+    name = name or urls[0]
+    if sha256 is not None:
+        sha256 = sha256.strip().lower()
+        if not _SHA256_RE.match(sha256):
+            raise HanetError(f"{name}: --sha256 must be 64 hex digits, got {sha256!r}")
+    expected = sha256 or pinned_digest(lock, name)
+
+    if out.is_file():
+        actual = sha256_file(out)
+        if expected is None or actual == expected:
+            _record(lock, name, actual, pinned=sha256 is not None)
+            return actual
+        bad = _quarantine(out, actual)
+        print(f"hanet download: {out} does not match the expected digest; moved to {bad}")
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(out.name + ".part")
+    errors = []
+    for i, url in enumerate(urls):
+        if i and part.exists():  # a fallback host may serve other bytes: never mix them
+            part.unlink()
+        try:
+            _fetch_with_retries(url, part, retries, backoff, timeout, progress)
+            break
+        except HanetError as err:
+            errors.append(str(err))
+    else:
+        raise HanetError(f"could not download {out.name}:\n  " + "\n  ".join(errors))
+
+    actual = sha256_file(part)
+    if expected is not None and actual != expected:
+        bad = _quarantine(part, actual)
+        source = "pinned by --sha256" if sha256 else f"recorded in {lock}"
+        raise HanetError(f"{url}: SHA-256 mismatch: expected {expected} ({source}), got {actual}; "
+                         f"the file was moved aside to {bad} and not used")
+    os.replace(part, out)
+    _record(lock, name, actual, pinned=sha256 is not None)
+    return actual
+
+
+def _record(lock: str | os.PathLike | None, name: str, digest: str, pinned: bool) -> None:
+    """Record a first-seen digest; a digest given explicitly is recorded too, for the record."""
+    if lock is None:
+        return
+    with _locked(Path(lock)) as entries:
+        if entries.get(name) not in (None, digest) and not pinned:
+            raise HanetError(f"{lock}: {name} is pinned to {entries[name]}, but {digest} was found")
+        entries[name] = digest
+
+
+# ----------------------------------------------------------------------------- archives
+
+def _safe_member_path(dest: Path, member: str, archive: Path) -> Path:
+    target = (dest / member).resolve()
+    if dest.resolve() not in target.parents:
+        raise HanetError(f"{archive}: member {member!r} would be written outside {dest}")
+    return target
+
+
+def extract_archive(archive: str | os.PathLike, dest: str | os.PathLike,
+                    members: Sequence[str] | None = None, strip: str = "") -> list[Path]:
+    """Extract zip ``members`` (all files by default) under ``dest``, each file atomically.
+
+    ``strip`` removes a leading folder prefix from member names (e.g. ``"MSRVTT/videos/all/"``).
+    A file already present with the member's size is skipped, so a cut extraction resumes.
+    """
+    archive, dest = Path(archive), Path(dest)
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise HanetError(f"{archive}: not a readable zip archive ({err})") from None
+    written = []
+    with zf:
+        infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        names = list(infos) if members is None else list(members)
+        for member in names:
+            if member not in infos:
+                raise HanetError(f"{archive}: member {member!r} not found")
+            rel = member[len(strip):] if strip and member.startswith(strip) else member
+            target = _safe_member_path(dest, rel, archive)
+            if not (target.is_file() and target.stat().st_size == infos[member].file_size):
+                with atomic_path(target) as tmp, zf.open(member) as src, open(tmp, "wb") as dst:
+                    try:
+                        shutil.copyfileobj(src, dst, CHUNK)
+                    except (zipfile.BadZipFile, OSError, EOFError) as err:
+                        raise HanetError(f"{archive}: member {member!r} is corrupt ({err})") from None
+            written.append(target)
+    return written
+
+
+# ----------------------------------------------------------------------------- CLI
+
+def cli(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="hanet download", description=__doc__.split("\n")[0])
+    parser.add_argument("--url", required=True, help="primary URL")
+    parser.add_argument("--fallback", action="append", default=[], metavar="URL",
+                        help="fallback URL, tried in order when the previous ones fail (repeatable)")
+    parser.add_argument("--out", required=True, help="destination file")
+    parser.add_argument("--sha256", help="expected SHA-256 (64 hex digits)")
+    parser.add_argument("--lock", help="JSON lock file {name: sha256}: pins the first-seen digest")
+    parser.add_argument("--name", help="key of this file in the lock file (default: the --url)")
+    parser.add_argument("--retries", type=int, default=4, help="retries per URL (default 4)")
+    parser.add_argument("--backoff", type=float, default=2.0, help="first retry delay, doubling (s)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="socket timeout (s)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    digest = download([args.url, *args.fallback], args.out, sha256=args.sha256, lock=args.lock,
+                      name=args.name, retries=args.retries, backoff=args.backoff,
+                      timeout=args.timeout, progress=not args.no_progress)
+    print(f"{args.out}: sha256 {digest}")

@@ -1,0 +1,124 @@
+"""hanet.data.download against a local HTTP server: verify, resume, refuse, lock, fall back."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+from fixtures_real import FakeHost, sha256, zip_bytes
+
+from hanet.cli import main
+from hanet.data.download import download, extract_archive
+from hanet.errors import HanetError
+
+DATA = bytes(range(256)) * 4000  # ~1 MB, several read chunks
+
+
+@pytest.fixture()
+def host():
+    with FakeHost() as h:
+        h.files["/data.bin"] = DATA
+        yield h
+
+
+def test_download_verifies_pinned_digest(host, tmp_path):
+    out = tmp_path / "d" / "data.bin"
+    digest = download(host.url("/data.bin"), out, sha256=sha256(DATA), progress=False)
+    assert digest == sha256(DATA) and out.read_bytes() == DATA
+    assert not (tmp_path / "d" / "data.bin.part").exists()
+    # a second call finds the verified file and does not touch the network
+    n = len(host.requests)
+    download(host.url("/data.bin"), out, sha256=sha256(DATA), progress=False)
+    assert len(host.requests) == n
+
+
+def test_resume_after_cut_connection(host, tmp_path):
+    host.cut_after, host.cuts = 300_000, 2
+    out = tmp_path / "data.bin"
+    download(host.url("/data.bin"), out, sha256=sha256(DATA), backoff=0, progress=False)
+    assert out.read_bytes() == DATA
+    ranges = [r for _, r in host.requests]
+    assert ranges == [None, "bytes=300000-", "bytes=600000-"]
+
+
+def test_server_ignoring_range_restarts_cleanly(host, tmp_path):
+    out = tmp_path / "data.bin"
+    (tmp_path / "data.bin.part").write_bytes(DATA[:1000])
+    host.ignore_range = True
+    download(host.url("/data.bin"), out, sha256=sha256(DATA), progress=False)
+    assert out.read_bytes() == DATA
+
+
+def test_complete_part_file_is_finished_without_refetch(host, tmp_path):
+    out = tmp_path / "data.bin"
+    (tmp_path / "data.bin.part").write_bytes(DATA)
+    download(host.url("/data.bin"), out, sha256=sha256(DATA), progress=False)
+    assert out.read_bytes() == DATA and host.requests == [("/data.bin", f"bytes={len(DATA)}-")]
+
+
+def test_corrupted_file_is_refused_and_moved_aside(host, tmp_path):
+    host.files["/data.bin"] = DATA[:-1] + b"X"
+    bad_digest = sha256(host.files["/data.bin"])
+    out = tmp_path / "data.bin"
+    with pytest.raises(HanetError) as err:
+        download(host.url("/data.bin"), out, sha256=sha256(DATA), progress=False)
+    msg = str(err.value)
+    assert host.url("/data.bin") in msg and sha256(DATA) in msg and bad_digest in msg
+    assert not out.exists() and not (tmp_path / "data.bin.part").exists()
+    assert (tmp_path / f"data.bin.bad-{bad_digest[:8]}").is_file()
+
+
+def test_lock_file_records_then_enforces(host, tmp_path):
+    lock = tmp_path / "checksums.lock.json"
+    out = tmp_path / "data.bin"
+    download(host.url("/data.bin"), out, lock=lock, progress=False)
+    assert json.loads(lock.read_text()) == {host.url("/data.bin"): sha256(DATA)}
+    # the upstream file changes: a fresh download is refused against the recorded digest
+    out.unlink()
+    host.files["/data.bin"] = b"something else"
+    with pytest.raises(HanetError, match="SHA-256 mismatch"):
+        download(host.url("/data.bin"), out, lock=lock, progress=False)
+    assert not out.exists()
+
+
+def test_fallback_urls_tried_in_order(host, tmp_path):
+    host.fail["/dead.bin"] = 404
+    host.fail["/flaky.bin"] = 503
+    out = tmp_path / "data.bin"
+    download([host.url("/dead.bin"), host.url("/flaky.bin"), host.url("/data.bin")], out,
+             sha256=sha256(DATA), retries=1, backoff=0, progress=False)
+    assert out.read_bytes() == DATA
+    assert [p for p, _ in host.requests] == ["/dead.bin", "/flaky.bin", "/flaky.bin", "/data.bin"]
+
+
+def test_all_urls_failing_names_each(host, tmp_path):
+    host.fail["/dead.bin"] = 404
+    with pytest.raises(HanetError) as err:
+        download([host.url("/dead.bin"), host.url("/missing.bin")], tmp_path / "x",
+                 retries=0, progress=False)
+    assert "/dead.bin: HTTP 404" in str(err.value) and "/missing.bin: HTTP 404" in str(err.value)
+
+
+def test_cli_download(host, tmp_path, capsys):
+    out = tmp_path / "data.bin"
+    rc = main(["download", "--url", host.url("/data.bin"), "--out", str(out),
+               "--sha256", sha256(DATA), "--no-progress"])
+    assert rc == 0 and out.read_bytes() == DATA
+    rc = main(["download", "--url", host.url("/data.bin"), "--out", str(tmp_path / "y"),
+               "--sha256", "0" * 64, "--no-progress"])
+    assert rc == 1 and "SHA-256 mismatch" in capsys.readouterr().err
+
+
+def test_extract_archive_strips_prefix_and_refuses_traversal(tmp_path):
+    zpath = tmp_path / "a.zip"
+    zpath.write_bytes(zip_bytes({"top/sub/a.txt": b"A", "top/b.txt": b"BB"}))
+    written = extract_archive(zpath, tmp_path / "out", strip="top/")
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == ["b.txt", "sub/a.txt"]
+    assert (tmp_path / "out" / "sub" / "a.txt").read_bytes() == b"A"
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../escape.txt", b"x")
+    with pytest.raises(HanetError, match="outside"):
+        extract_archive(evil, tmp_path / "out2")
+    assert not (tmp_path / "escape.txt").exists()
