@@ -1,0 +1,108 @@
+"""HANet hyper-parameters: one typed dataclass, usable as an OmegaConf structured config.
+
+Defaults are the published ones (Wu et al., ACM MM 2021; github.com/Roc-Ng/HANet).
+Only plain types and lists are used so that ``OmegaConf.structured(ModelConfig)`` works
+and merging a user dict with an unknown key fails loudly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LEVELS = ("individual", "local", "global")
+
+
+@dataclass
+class ModelConfig:
+    """Model settings.
+
+    ``levels``: the alignment levels that are built and scored (any non-empty subset of
+    individual / local / global). ``concepts``: whether the concept classifiers, the soft
+    Jaccard concept scores and the concept losses exist.
+
+    Local clip selection: with ``concepts`` on, the local action parts are the
+    ``top_actions`` video-level action concepts, each the mean of the action features in a
+    window of +-``action_window`` frames around the frame where the concept peaks; the
+    local entity parts are the ``top_entities`` entity concepts, each the mean of its
+    ``entity_frames`` highest-scoring frames. With ``concepts`` off (no classifiers exist)
+    the parts are fixed uniform windows over the valid frames: part k of K is centred on
+    frame round((k + 0.5) * len / K - 0.5), averaged over the same +-``action_window``
+    window for actions and a window of ``entity_frames`` frames for entities.
+    """
+
+    levels: list[str] = field(default_factory=lambda: list(LEVELS))
+    concepts: bool = True
+    ft_dim: int = 2048
+    dim: int = 1024
+    word_dim: int = 300
+    vocab_size: int = 0  # set from the data's vocabulary
+    num_verbs: int = 512
+    num_nouns: int = 1024
+    max_frames: int = 20
+    max_words: int = 30
+    max_verb_nodes: int = 4
+    max_noun_nodes: int = 6
+    num_roles: int = 16
+    top_actions: int = 10
+    action_window: int = 2
+    top_entities: int = 20
+    entity_frames: int = 3
+    se_reduction: int = 16
+    temperature: float = 4.0
+    dropout: float = 0.2
+    gcn_dropout: float = 0.5
+    margin: float = 0.2
+    concept_rank_weight: float = 0.1
+    concept_bce_weight: float = 0.01
+
+    def __post_init__(self) -> None:
+        levels = list(self.levels)
+        if not levels:
+            raise ValueError("model.levels must name at least one of individual, local, global")
+        unknown = [lv for lv in levels if lv not in LEVELS]
+        if unknown:
+            raise ValueError(f"model.levels: unknown level(s) {unknown}; allowed: {list(LEVELS)}")
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"model.levels has duplicates: {levels}")
+        positive = ["ft_dim", "dim", "word_dim", "num_verbs", "num_nouns", "max_frames", "max_words",
+                    "num_roles", "top_actions", "top_entities", "entity_frames", "se_reduction"]
+        for name in positive:
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"model.{name} must be >= 1, got {getattr(self, name)}")
+        for name in ["vocab_size", "max_verb_nodes", "max_noun_nodes", "action_window"]:
+            if int(getattr(self, name)) < 0:
+                raise ValueError(f"model.{name} must be >= 0, got {getattr(self, name)}")
+        for name in ["dropout", "gcn_dropout"]:
+            if not 0.0 <= float(getattr(self, name)) < 1.0:
+                raise ValueError(f"model.{name} must be in [0, 1), got {getattr(self, name)}")
+        for name in ["temperature", "margin", "concept_rank_weight", "concept_bce_weight"]:
+            if float(getattr(self, name)) < 0:
+                raise ValueError(f"model.{name} must be >= 0, got {getattr(self, name)}")
+        if self.dim // self.se_reduction < 1:
+            raise ValueError(f"model.se_reduction ({self.se_reduction}) must not exceed model.dim ({self.dim})")
+
+    def has(self, level: str) -> bool:
+        return level in self.levels
+
+    @property
+    def needs_parts(self) -> bool:
+        """Whether the action / entity streams are built (used by individual, local, concepts)."""
+        return self.has("individual") or self.has("local") or self.concepts
+
+    @property
+    def needs_phrases(self) -> bool:
+        return self.has("individual") or self.has("local")
+
+
+def embedding_terms(cfg: ModelConfig) -> list[str]:
+    """Names of the enabled embedding score terms, in a fixed order."""
+    names = []
+    if cfg.has("global"):
+        names.append("global")
+    for level in ("local", "individual"):
+        if cfg.has(level):
+            names += [f"{level}_verb", f"{level}_noun"]
+    return names
+
+
+def concept_terms(cfg: ModelConfig) -> list[str]:
+    return ["concept_verb", "concept_noun"] if cfg.concepts else []

@@ -1,0 +1,108 @@
+"""HANet text encoder: word embeddings, BiGRU (fwd/bwd averaged), attention-pooled
+sentence vector, max-pooled verb / noun phrases, role embeddings, one attention-GCN
+layer over [sentence, verbs, nouns], and word-level concept classifiers.
+
+Follows Wu et al., ACM MM 2021 / github.com/Roc-Ng/HANet and HGR (github.com/cshizhe/hgr_v2t).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .config import ModelConfig
+from .embeddings import TextEmbedding
+from .inputs import TextInput
+from .layers import AttentionPool, MaskedConceptHead, masked_softmax, topk_mean
+
+
+def phrase_pool(states: Tensor, masks: Tensor) -> Tensor:
+    """Max-pool word states under each phrase mask; empty phrases give 0.
+
+    states (B, L, D), masks (B, P, L) bool -> (B, P, D)
+    """
+    fill = torch.finfo(states.dtype).min
+    picked = states[:, None, :, :].masked_fill(~masks[:, :, :, None], fill)  # (B, P, L, D)
+    pooled = picked.max(dim=2).values  # (B, P, D)
+    return pooled.masked_fill(~masks.any(-1)[:, :, None], 0.0)
+
+
+class AttentionGCN(nn.Module):
+    """One graph layer: node i attends (scaled dot product) to j where adjacency[i, j] = 1
+    or j = i (self loops added), restricted to real nodes; the softmax plays the role of the
+    row-normalised adjacency. Residual + dropout + LayerNorm."""
+
+    def __init__(self, dim: int, dropout: float):
+        super().__init__()
+        self.query = nn.Linear(dim, dim, bias=False)
+        self.key = nn.Linear(dim, dim, bias=False)
+        self.value = nn.Linear(dim, dim, bias=False)
+        self.dropout = nn.Dropout(dropout)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, nodes: Tensor, adjacency: Tensor, real: Tensor) -> Tensor:
+        # nodes (B, N, D), adjacency (B, N, N), real (B, N) bool
+        eye = torch.eye(nodes.shape[1], dtype=torch.bool, device=nodes.device)
+        allowed = ((adjacency > 0) & real[:, None, :] & real[:, :, None]) | eye  # (B, N, N)
+        logits = self.query(nodes) @ self.key(nodes).transpose(1, 2) / math.sqrt(nodes.shape[2])  # (B, N, N)
+        context = masked_softmax(logits, allowed, dim=2) @ self.value(nodes)  # (B, N, D)
+        return self.norm(nodes + self.dropout(context))
+
+
+class TextEncoder(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        if cfg.vocab_size < 2:
+            raise ValueError("model.vocab_size must be set from the vocabulary (>= 2) before building HANet")
+        self.cfg = cfg
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.word_dim, padding_idx=0)
+        self.gru = nn.GRU(cfg.word_dim, cfg.dim, num_layers=1, batch_first=True, bidirectional=True)
+        if cfg.has("global"):
+            self.sentence_pool = AttentionPool(cfg.dim)
+        if cfg.has("global") or cfg.has("local"):
+            self.role_embed = nn.Embedding(cfg.num_roles, cfg.dim)
+            self.gcn = AttentionGCN(cfg.dim, cfg.gcn_dropout)
+        if cfg.concepts:
+            self.verb_head = MaskedConceptHead(cfg.dim, cfg.num_verbs, kernel=1)
+            self.noun_head = MaskedConceptHead(cfg.dim, cfg.num_nouns, kernel=1)
+
+    def word_states(self, t: TextInput, mask: Tensor) -> Tensor:
+        packed = pack_padded_sequence(self.embed(t.words), t.lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = self.gru(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=t.words.shape[1])  # (B, L, 2D)
+        states = 0.5 * (out[:, :, : self.cfg.dim] + out[:, :, self.cfg.dim:])  # (B, L, D)
+        return states * mask[:, :, None]
+
+    def forward(self, t: TextInput) -> TextEmbedding:
+        cfg = self.cfg
+        mask = t.word_mask()  # (B, L)
+        states = self.word_states(t, mask)  # (B, L, D)
+        out = TextEmbedding()
+        if cfg.concepts:
+            out.verb_concepts = topk_mean(self.verb_head(states, mask), mask)  # (B, V)
+            out.noun_concepts = topk_mean(self.noun_head(states, mask), mask)  # (B, N)
+        if not (cfg.needs_phrases or cfg.has("global")):
+            return out
+        NV = t.verb_masks.shape[1]
+        verb_real, noun_real = t.verb_masks.any(-1), t.noun_masks.any(-1)  # (B, NV), (B, NN)
+        verbs = phrase_pool(states, t.verb_masks)  # (B, NV, D)
+        nouns = phrase_pool(states, t.noun_masks)  # (B, NN, D)
+        out.verb_mask, out.noun_mask = verb_real, noun_real
+        if cfg.has("individual"):
+            out.phrase_verb, out.phrase_noun = verbs, nouns
+        if cfg.has("global") or cfg.has("local"):
+            root = (self.sentence_pool(states, mask) if cfg.has("global")
+                    else states.sum(1) / t.lengths[:, None].to(states.dtype))  # (B, D)
+            roles = self.role_embed(t.roles[:, 1:].clamp(0, cfg.num_roles - 1))  # (B, NV+NN, D)
+            phrases = torch.cat([verbs, nouns], 1) * roles  # (B, NV+NN, D)
+            nodes = torch.cat([root[:, None, :], phrases], 1)  # (B, N, D)
+            real = torch.cat([torch.ones_like(verb_real[:, :1]), verb_real, noun_real], 1)  # (B, N)
+            nodes = self.gcn(nodes, t.adjacency, real)  # (B, N, D)
+            if cfg.has("global"):
+                out.sentence = nodes[:, 0]
+            if cfg.has("local"):
+                out.node_verb, out.node_noun = nodes[:, 1:1 + NV], nodes[:, 1 + NV:]
+        return out
