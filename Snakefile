@@ -1,0 +1,27 @@
+# hanet-bench: HANet benchmark and ablation suite.
+#
+#   acquire data -> extract frame features -> parse captions -> train every ablation x seed
+#     -> evaluate on test -> aggregate tables, plots, report
+#
+# Run `snakemake --cores all`; see README.md. Settings: config/config.yaml (validated against
+# workflow/schemas/config.schema.yaml). Variants: every ablations/*.yaml (file stem = variant id).
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/features.smk"
+include: "workflow/rules/text.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    input:
+        get_final_outputs(),
+    default_target: True

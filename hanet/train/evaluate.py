@@ -1,0 +1,131 @@
+"""Evaluation: encode every video and unique caption once, score in chunks, rank.
+
+``hanet evaluate`` loads the best checkpoint of a run, evaluates it on the test split and
+writes ``metrics.json`` (with provenance), ``ranks.npz`` (per-query ranks, so any statistic
+can be recomputed without the model) and ``examples.json`` (top retrieved videos for a few
+captions and the top concepts of a few videos, for the report's figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hanet import metrics
+from hanet.config import from_dict
+from hanet.errors import HanetError
+from hanet.io import atomic_path, read_json, write_json
+from hanet.model.hanet import HANet
+from hanet.model.retrieval import score_matrix
+from hanet.train.data import SplitData, load_split, take
+from hanet.train.provenance import provenance, resolve_device
+
+NUM_EXAMPLES = 8
+
+
+@torch.no_grad()
+def encode_split(model: HANet, data: SplitData, batch_size: int, device: torch.device):
+    """(VideoEmbedding of all videos, TextEmbedding of the unique captions), on ``device``."""
+    model.eval()
+    texts = take(data.texts, data.unique)  # (Nu, ...)
+    ve = [model.encode_video(take(data.videos, torch.arange(i, min(i + batch_size, len(data.video_ids)))).to(device))
+          for i in range(0, len(data.video_ids), batch_size)]
+    n_text = texts.words.shape[0]
+    te = [model.encode_text(take(texts, torch.arange(i, min(i + batch_size, n_text))).to(device))
+          for i in range(0, n_text, batch_size)]
+    return type(ve[0]).cat(ve), type(te[0]).cat(te)
+
+
+def evaluate_split(model: HANet, data: SplitData, tcfg, device: torch.device) -> tuple[dict, torch.Tensor, object]:
+    """Metrics (with per-query ranks), the (Nv, Nu) fused score matrix and the video embeddings."""
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=tcfg.bf16 and device.type == "cuda")
+    with autocast:
+        ve, te = encode_split(model, data, tcfg.eval_batch_size, device)
+        sim = score_matrix(model, ve, te, video_chunk=tcfg.video_chunk, text_chunk=tcfg.text_chunk)  # (Nv, Nu)
+    sim = sim.float().cpu()
+    if not torch.isfinite(sim).all():
+        raise HanetError(f"non-finite scores while evaluating split '{data.split}'")
+    return metrics.retrieval_metrics(sim, data.positives), sim, ve
+
+
+def examples(data: SplitData, sim: torch.Tensor, ve, concept_names: dict, k: int = NUM_EXAMPLES) -> dict:
+    """Top-5 videos of a few evenly spaced test captions; top concepts of a few test videos."""
+    queries = np.linspace(0, sim.shape[1] - 1, min(k, sim.shape[1])).round().astype(int)
+    captions = data.unique_captions
+    t2v = []
+    for q in queries.tolist():
+        top = torch.topk(sim[:, q], min(5, sim.shape[0]))
+        t2v.append({
+            "caption": captions[q],
+            "positives": [data.video_ids[v] for v in torch.nonzero(data.positives[:, q]).flatten().tolist()],
+            "top": [[data.video_ids[v], round(float(s), 5)] for s, v in zip(top.values.tolist(), top.indices.tolist())],
+        })
+    out = {"t2v": t2v, "concepts": []}
+    action_probs = getattr(ve, "action_probs", None)
+    if action_probs is None or not concept_names:
+        return out
+    videos = np.linspace(0, len(data.video_ids) - 1, min(k, len(data.video_ids))).round().astype(int)
+    for v in videos.tolist():
+        n = int(data.videos.lengths[v])
+        entry = {"video_id": data.video_ids[v]}
+        for key, probs, names in (("actions", ve.action_probs, concept_names["verbs"]),
+                                  ("entities", ve.entity_probs, concept_names["nouns"])):
+            p = probs[v, :n].float().cpu()  # (F, C) per-frame concept probabilities
+            score, peak = p.max(dim=0)  # (C,), (C,)
+            top = torch.topk(score, min(5, score.numel()))
+            entry[key] = [[names[c], round(float(s), 4), int(peak[c])]
+                          for s, c in zip(top.values.tolist(), top.indices.tolist())]
+        out["concepts"].append(entry)
+    return out
+
+
+def write_results(out_dir: Path, result: dict, prov: dict, data: SplitData) -> None:
+    """ranks.npz (per-query ranks with the query keys) then metrics.json, the job's marker of completion."""
+    ranks = result["ranks"]
+    with atomic_path(out_dir / "ranks.npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, t2v_rank=ranks["t2v"], v2t_rank=ranks["v2t"],
+                                t2v_query=np.array(data.unique_captions), v2t_query=np.array(data.video_ids))
+    body = {k: result[k] for k in ("t2v", "v2t", "rsum")}
+    body["provenance"] = prov
+    write_json(out_dir / "metrics.json", body)
+
+
+def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: Path, device_name: str) -> dict:
+    start = time.time()
+    if not checkpoint.is_file():
+        raise HanetError(f"{checkpoint}: checkpoint not found")
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    cfg = from_dict(state["config"])
+    device = resolve_device(device_name if device_name != "config" else cfg.train.device)
+    model = HANet(cfg.model).to(device)
+    model.load_state_dict(state["model"])
+    data = load_split(data_dir, features, split, cfg.model)
+    result, sim, ve = evaluate_split(model, data, cfg.train, device)
+    concept_names = read_json(data_dir / "text" / "concepts.json") if cfg.model.concepts else {}
+    write_json(out_dir / "examples.json", examples(data, sim, ve, concept_names))
+    prov = provenance(cfg, state["seed"], device, extra={
+        "split": split, "checkpoint": str(checkpoint), "best_epoch": state["epoch"],
+        "train_seconds": state.get("train_seconds"), "eval_seconds": round(time.time() - start, 2),
+        "num_videos": len(data.video_ids), "num_unique_captions": int(data.unique.numel()),
+        "tie_rule": metrics.TIE_RULE,
+    })
+    write_results(out_dir, result, prov, data)
+    return result
+
+
+def cli(argv: list[str]) -> None:
+    p = argparse.ArgumentParser(prog="hanet evaluate", description=__doc__.splitlines()[0])
+    p.add_argument("--checkpoint", type=Path, required=True, help="best.pt written by hanet train")
+    p.add_argument("--data", type=Path, required=True, help="dataset folder holding prepared/ and text/")
+    p.add_argument("--features", type=Path, required=True, help="features/{extractor}.h5")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"])
+    p.add_argument("--out-dir", type=Path, required=True, help="run folder for metrics.json, ranks.npz, examples.json")
+    p.add_argument("--device", default="config", help="auto | cpu | cuda[:N] | config (the run's train.device)")
+    a = p.parse_args(argv)
+    r = run(a.checkpoint, a.data, a.features, a.split, a.out_dir, a.device)
+    print(f"{a.split}: t2v R@1 {r['t2v']['r1']:.2f}  v2t R@1 {r['v2t']['r1']:.2f}  rsum {r['rsum']:.2f}")

@@ -1,0 +1,25 @@
+# Evaluate the best-on-validation checkpoint on the test split.
+
+
+rule evaluate:
+    input:
+        checkpoint="results/{dataset}/{variant}/seed{seed}/best.pt",
+        features=get_features,
+        text=get_text,
+        split="resources/{dataset}/prepared/splits/test.txt",
+    output:
+        metrics="results/{dataset}/{variant}/seed{seed}/metrics.json",
+        ranks="results/{dataset}/{variant}/seed{seed}/ranks.npz",
+        examples="results/{dataset}/{variant}/seed{seed}/examples.json",
+    log:
+        "logs/{dataset}/{variant}/seed{seed}/evaluate.log",
+    params:
+        data="resources/{dataset}",
+        out="results/{dataset}/{variant}/seed{seed}",
+        device=config["device"],
+    threads: lambda w: config["train_threads"]
+    resources:
+        gpu=1,
+    shell:
+        "hanet evaluate --checkpoint {input.checkpoint} --data {params.data} --features {input.features} "
+        "--split test --out-dir {params.out} --device {params.device} > {log} 2>&1"

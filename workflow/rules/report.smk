@@ -1,0 +1,64 @@
+# Aggregate run folders into tables and plots; captions for `snakemake --report` are in
+# workflow/report/. Tables and plots are regenerated whenever any run's metrics change.
+
+
+rule aggregate:
+    input:
+        metrics=get_run_metrics,
+        ranks=lambda w: [m.replace("metrics.json", "ranks.npz") for m in get_run_metrics(w)],
+    output:
+        runs=report("results/{dataset}/runs.csv", caption="../report/runs.rst", category="{dataset}", subcategory="tables"),
+        csv=report("results/{dataset}/ablation.csv", caption="../report/ablation.rst", category="{dataset}", subcategory="tables"),
+        md="results/{dataset}/ablation.md",
+        tex="results/{dataset}/ablation.tex",
+    log:
+        "logs/{dataset}/aggregate.log",
+    params:
+        runs="results/{dataset}",
+        variants=",".join(VARIANTS),
+        seeds=",".join(map(str, SEEDS)),
+        baseline=config["baseline"],
+        reference=lambda w: "" if dataset_cfg(w)["kind"] == "synthetic" else
+            f"--reference config/reference-results.csv --dataset-name {dataset_cfg(w)['kind']}",
+    threads: 1
+    shell:
+        "hanet aggregate --runs {params.runs} --out {params.runs} --variants {params.variants} "
+        "--seeds {params.seeds} --baseline {params.baseline} {params.reference} > {log} 2>&1"
+
+
+def get_plot_inputs(wildcards):
+    runs = get_run_metrics(wildcards)
+    inputs = {
+        "metrics": runs,
+        "logs": [m.replace("metrics.json", "train_log.csv") for m in runs],
+        "examples": [m.replace("metrics.json", "examples.json") for m in runs],
+        "features": get_features(wildcards),
+        "captions": f"resources/{wildcards.dataset}/prepared/captions.json",
+    }
+    return inputs
+
+
+PLOTS = ["recall", "val_curve", "rank_dist", "retrieval_examples", "concepts"]
+
+
+rule plots:
+    input:
+        unpack(get_plot_inputs),
+    output:
+        **{
+            name: report(f"results/{{dataset}}/plots/{name}.png", caption=f"../report/{name}.rst",
+                         category="{dataset}", subcategory="figures")
+            for name in PLOTS
+        },
+    log:
+        "logs/{dataset}/plots.log",
+    params:
+        runs="results/{dataset}",
+        out="results/{dataset}/plots",
+        prepared="resources/{dataset}/prepared",
+        variants=",".join(VARIANTS),
+        compare=config["compare"],
+    threads: 1
+    shell:
+        "hanet plots --runs {params.runs} --out {params.out} --variants {params.variants} "
+        "--compare {params.compare} --prepared {params.prepared} --features {input.features} > {log} 2>&1"

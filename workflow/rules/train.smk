@@ -1,0 +1,28 @@
+# Train one variant (ablation file) with one seed. The ablation file is an input, so editing it
+# re-runs only that variant; the dataset's overrides are a param, so editing them re-runs the dataset.
+
+
+rule train:
+    input:
+        features=get_features,
+        text=get_text,
+        splits=expand("resources/{{dataset}}/prepared/splits/{split}.txt", split=["train", "val"]),
+        ablation="ablations/{variant}.yaml",
+    output:
+        checkpoint="results/{dataset}/{variant}/seed{seed}/best.pt",
+        log_csv="results/{dataset}/{variant}/seed{seed}/train_log.csv",
+        config="results/{dataset}/{variant}/seed{seed}/config.yaml",
+    log:
+        "logs/{dataset}/{variant}/seed{seed}/train.log",
+    params:
+        data="resources/{dataset}",
+        overrides=get_overrides,
+        out="results/{dataset}/{variant}/seed{seed}",
+        device=config["device"],
+    threads: lambda w: config["train_threads"]
+    resources:
+        gpu=1,
+    shell:
+        "hanet train --data {params.data} --features {input.features} --ablation {input.ablation} "
+        "--overrides {params.overrides:q} --seed {wildcards.seed} --out-dir {params.out} "
+        "--device {params.device} --threads {threads} > {log} 2>&1"
