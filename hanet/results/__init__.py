@@ -1,0 +1,1 @@
+"""Aggregation, statistics, plots and report figures over run folders."""
