@@ -1,0 +1,1 @@
+"""Datasets: the embedded synthetic benchmark, video decoding, and preparation of MSR-VTT-style annotations."""

@@ -1,0 +1,1 @@
+"""Per-frame video features: the extractor registry and `hanet extract`."""

@@ -1,0 +1,1 @@
+"""Caption processing: tokenize, tag, lemmatize, chunk phrases, build role graphs, vocabularies and concepts."""
