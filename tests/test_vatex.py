@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import h5py
@@ -11,7 +12,7 @@ from fixtures_real import FakeHost, i3d_npy, json_bytes, sha256, vatex_captions,
 
 from hanet.cli import main
 from hanet.data.download import download
-from hanet.data.vatex import prepare_vatex, uniform_rows
+from hanet.data.vatex import prepare_vatex
 from hanet.errors import HanetError
 
 TRAIN = [f"tr{i}_000010_000020" for i in range(5)]
@@ -60,15 +61,11 @@ def test_prepare_vatex_writes_contract_files(raw, tmp_path):
             ds = h5[vid]
             assert ds.dtype == np.float32 and ds.shape == (min(n, 30), 1024)
             assert ds.attrs["num_native_frames"] == n
-            full = np.load(__import__("io").BytesIO(i3d_npy(n, i)))[0]
-            np.testing.assert_array_equal(ds[()], full[ds.attrs["frame_indices"]])
+            full = np.load(io.BytesIO(i3d_npy(n, i)))[0]  # (n, 1024)
+            rows = ds.attrs["frame_indices"]
+            assert rows[0] == 0 and rows[-1] == n - 1 and (np.diff(rows) > 0).all()
+            np.testing.assert_array_equal(ds[()], full[rows])
     assert (prepared / "missing.txt").read_text() == ""
-
-
-def test_uniform_rows():
-    assert uniform_rows(5, 30).tolist() == [0, 1, 2, 3, 4]
-    rows = uniform_rows(62, 30)
-    assert len(rows) == 30 and rows[0] == 0 and rows[-1] == 61 and (np.diff(rows) > 0).all()
 
 
 def test_split_list_digest_and_counts_checked(raw, tmp_path):

@@ -28,6 +28,7 @@ import h5py
 import numpy as np
 from tqdm import tqdm
 
+from hanet.data.video import sample_indices
 from hanet.errors import HanetError
 from hanet.io import atomic_path, read_json, write_json, write_text
 
@@ -41,13 +42,6 @@ SPLIT_SHA256 = {
 SPLIT_URL = "https://raw.githubusercontent.com/CryhanFang/CLIP2Video/main/data/vatex_data/{split}_list.txt"
 MAX_FRAMES = 30
 I3D_DIM = 1024
-
-
-def uniform_rows(num: int, max_frames: int) -> np.ndarray:
-    """All rows when ``num <= max_frames``, else ``max_frames`` rows evenly spaced over [0, num-1]."""
-    if num <= max_frames:
-        return np.arange(num)
-    return np.round(np.linspace(0, num - 1, max_frames)).astype(np.int64)
 
 
 def read_split_lists(folder: str | os.PathLike, digests: dict[str, str | None],
@@ -120,7 +114,7 @@ def write_i3d_h5(zip_path: str | os.PathLike, ids: list[str], out: str | os.Path
         h5.attrs["extractor"] = "i3d"
         h5.attrs["settings"] = json.dumps({
             "source": "official VATEX I3D features (trainval.zip), Kinetics-600 I3D, 1024-d",
-            "sampling": f"at most {max_frames} rows, evenly spaced (numpy linspace, rounded)",
+            "sampling": f"hanet.data.video.sample_indices(T, {max_frames}): all rows, or {max_frames} at round(linspace(0, T-1))",
             "frame_indices": "row indices into the original I3D feature sequence",
         })
         h5.attrs["dim"] = I3D_DIM
@@ -136,7 +130,7 @@ def write_i3d_h5(zip_path: str | os.PathLike, ids: list[str], out: str | os.Path
                 raise HanetError(f"{zip_path}: member {member} has shape {arr.shape}, expected (1, T, {I3D_DIM})")
             if not np.isfinite(arr).all():
                 raise HanetError(f"{zip_path}: member {member} contains NaN or infinite values")
-            rows = uniform_rows(arr.shape[0], max_frames)
+            rows = sample_indices(arr.shape[0], max_frames)  # (<=max_frames,) evenly spaced rows
             ds = h5.create_dataset(vid, data=arr[rows].astype(np.float32))  # (<=30, 1024)
             ds.attrs["frame_indices"] = rows
             ds.attrs["num_native_frames"] = arr.shape[0]
