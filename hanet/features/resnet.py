@@ -133,8 +133,9 @@ class ResNet152Extractor:
                  batch_size: int | str = 32, seed: int = 0) -> None:
         self.device = resolve_device(device)
         self.batch_size = int(batch_size)
-        torch.manual_seed(int(seed))
-        self.model = ResNet152()
+        with torch.random.fork_rng(devices=[]):  # seeded init without touching the global RNG
+            torch.manual_seed(int(seed))
+            self.model = ResNet152()
         digest = load_weights(self.model, weights) if weights is not None else None
         self.model.eval().to(self.device)
         self.settings = {
