@@ -126,6 +126,9 @@ def cli(argv: list[str]) -> None:
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--out-dir", type=Path, required=True, help="run folder for metrics.json, ranks.npz, examples.json")
     p.add_argument("--device", default="config", help="auto | cpu | cuda[:N] | config (the run's train.device)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
     a = p.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
     r = run(a.checkpoint, a.data, a.features, a.split, a.out_dir, a.device)
     print(f"{a.split}: t2v R@1 {r['t2v']['r1']:.2f}  v2t R@1 {r['v2t']['r1']:.2f}  rsum {r['rsum']:.2f}")

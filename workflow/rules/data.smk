@@ -15,7 +15,8 @@ rule synthesize:
         dataset=datasets_of_kind("synthetic"),
     threads: 1
     shell:
-        "hanet synth --out resources/{wildcards.dataset}/raw {params.flags} > {log} 2>&1"
+        "hanet synth --out resources/{wildcards.dataset}/raw --treebank {output.treebank} {params.flags} --no-progress "
+        "> {log} 2>&1"
 
 
 rule prepare_msrvtt_format:

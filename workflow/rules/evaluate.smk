@@ -22,4 +22,4 @@ rule evaluate:
         gpu=1,
     shell:
         "hanet evaluate --checkpoint {input.checkpoint} --data {params.data} --features {input.features} "
-        "--split test --out-dir {params.out} --device {params.device} > {log} 2>&1"
+        "--split test --out-dir {params.out} --device {params.device} --threads {threads} > {log} 2>&1"

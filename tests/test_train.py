@@ -1,0 +1,110 @@
+"""Training loop, data loading and evaluation on a tiny contract-format dataset (CPU)."""
+
+import json
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from fake_dataset import TINY_OVERRIDES, make_fake_dataset
+from hanet.errors import HanetError
+from hanet.model.config import ModelConfig
+from hanet.train import loop
+from hanet.train.data import load_split
+from hanet.train.evaluate import run as evaluate
+from hanet.train.loop import epoch_order, train
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    torch.set_num_threads(1)
+
+
+@pytest.fixture()
+def dataset(tmp_path) -> Path:
+    return make_fake_dataset(tmp_path / "data")
+
+
+def train_and_test(root: Path, out: Path) -> dict:
+    train(root, root / "features.h5", None, TINY_OVERRIDES, 7, out, "cpu", 1)
+    evaluate(out / "best.pt", root, root / "features.h5", "test", out, "cpu")
+    return json.loads((out / "metrics.json").read_text())
+
+
+def test_same_seed_gives_identical_metrics_and_resume_matches(dataset, tmp_path, monkeypatch):
+    first = train_and_test(dataset, tmp_path / "a")
+    second = train_and_test(dataset, tmp_path / "b")
+    assert {k: first[k] for k in ("t2v", "v2t", "rsum")} == {k: second[k] for k in ("t2v", "v2t", "rsum")}
+    assert "tie" in first["provenance"]["tie_rule"] and first["provenance"]["seed"] == 7
+
+    # Interrupt a third run during epoch 2, then restart it: it resumes after epoch 1.
+    real_epoch = loop.train_epoch
+
+    def crash_in_epoch_two(*args):
+        if args[-1] == 2:
+            raise KeyboardInterrupt
+        return real_epoch(*args)
+
+    monkeypatch.setattr(loop, "train_epoch", crash_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        train(dataset, dataset / "features.h5", None, TINY_OVERRIDES, 7, tmp_path / "c", "cpu", 1)
+    assert (tmp_path / "c" / "last.pt").is_file() and not (tmp_path / "c" / "best.pt").exists()
+    monkeypatch.setattr(loop, "train_epoch", real_epoch)
+    resumed = train_and_test(dataset, tmp_path / "c")
+    assert {k: resumed[k] for k in ("t2v", "v2t", "rsum")} == {k: first[k] for k in ("t2v", "v2t", "rsum")}
+    log = (tmp_path / "c" / "train_log.csv").read_text().splitlines()
+    assert len(log) == 1 + TINY_OVERRIDES["train"]["epochs"]
+
+
+def test_run_outputs_follow_the_contract(dataset, tmp_path):
+    out = tmp_path / "run"
+    metrics = train_and_test(dataset, out)
+    assert set(metrics["t2v"]) == {"r1", "r5", "r10", "medr", "meanr"}
+    assert metrics["rsum"] == pytest.approx(sum(metrics[d][k] for d in ("t2v", "v2t") for k in ("r1", "r5", "r10")))
+    ranks = np.load(out / "ranks.npz")
+    test_ids = (dataset / "prepared/splits/test.txt").read_text().split()
+    assert list(ranks["v2t_query"]) == test_ids and len(ranks["t2v_rank"]) == len(ranks["t2v_query"])
+    assert np.mean(ranks["v2t_rank"] <= 1) * 100 == pytest.approx(metrics["v2t"]["r1"])
+    state = torch.load(out / "best.pt", weights_only=False)
+    assert state["config"]["model"]["ft_dim"] == 12 and state["vocab_size"] == 15 and state["epoch"] >= 1
+    examples = json.loads((out / "examples.json").read_text())
+    assert examples["t2v"][0]["top"][0][0] in test_ids
+    assert all(len(c["actions"]) == 4 for c in examples["concepts"])  # 4 verb concepts, top-5 capped
+
+
+def test_epoch_order_is_a_seeded_permutation_with_few_repeated_videos():
+    caption_video = np.repeat(np.arange(50), 10)  # 50 videos x 10 captions
+    order = epoch_order(caption_video, seed=1, epoch=3)
+    assert sorted(order) == list(range(500))
+    assert np.array_equal(order, epoch_order(caption_video, 1, 3))
+    assert not np.array_equal(order, epoch_order(caption_video, 1, 4))
+    batches = order[: 500 // 25 * 25].reshape(-1, 25)
+    distinct = [len(set(caption_video[b])) for b in batches]
+    assert min(distinct) >= 24  # a batch straddles at most one round boundary
+
+
+def test_concept_targets_mask_other_captions_concepts(dataset):
+    data = load_split(dataset, dataset / "features.h5", "train", ModelConfig(**TINY_OVERRIDES["model"], ft_dim=12,
+                                                                                vocab_size=15, num_verbs=4, num_nouns=5))
+    # captions 0 and 1 belong to video0; caption 1 also names noun 0 ("ball"), caption 0 does not
+    labels = json.loads((dataset / "text/labels.json").read_text())["video0"]
+    own0, own1 = set(labels[0]["nouns"]), set(labels[1]["nouns"])
+    for c in range(5):
+        assert data.targets.nouns[0, c] == (c in own0)
+        masked = c in own1 and c not in own0
+        assert data.targets.noun_mask[0, c] == (0.0 if masked else 1.0)
+    assert data.positives.sum() == len(data.captions) or data.positives.shape[1] < len(data.captions)
+
+
+def test_bad_features_are_reported_with_file_and_video(dataset):
+    with h5py.File(dataset / "features.h5", "a") as h5:
+        h5["video0"][0, 0] = np.nan
+    cfg = ModelConfig(**TINY_OVERRIDES["model"], ft_dim=12, vocab_size=15, num_verbs=4, num_nouns=5)
+    with pytest.raises(HanetError, match=r"features\.h5: video 'video0' has NaN"):
+        load_split(dataset, dataset / "features.h5", "train", cfg)
+    with h5py.File(dataset / "features.h5", "a") as h5:
+        del h5["video1"]
+    with pytest.raises(HanetError, match="no features for video 'video1'"):
+        load_split(dataset, dataset / "features.h5", "train", cfg)
