@@ -45,14 +45,16 @@ def test_resume_after_cut_connection(host, tmp_path):
 def test_server_ignoring_range_restarts_cleanly(host, tmp_path):
     out = tmp_path / "data.bin"
     (tmp_path / "data.bin.part").write_bytes(DATA[:1000])
+    (tmp_path / "data.bin.part.url").write_text(host.url("/data.bin"))  # left by a cut run
     host.ignore_range = True
     download(host.url("/data.bin"), out, sha256=sha256(DATA), progress=False)
-    assert out.read_bytes() == DATA
+    assert out.read_bytes() == DATA and host.requests == [("/data.bin", "bytes=1000-")]
 
 
 def test_complete_part_file_is_finished_without_refetch(host, tmp_path):
     out = tmp_path / "data.bin"
     (tmp_path / "data.bin.part").write_bytes(DATA)
+    (tmp_path / "data.bin.part.url").write_text(host.url("/data.bin"))
     download(host.url("/data.bin"), out, sha256=sha256(DATA), progress=False)
     assert out.read_bytes() == DATA and host.requests == [("/data.bin", f"bytes={len(DATA)}-")]
 
@@ -122,3 +124,19 @@ def test_extract_archive_strips_prefix_and_refuses_traversal(tmp_path):
     with pytest.raises(HanetError, match="outside"):
         extract_archive(evil, tmp_path / "out2")
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_lock_keyed_by_serving_url_and_partial_not_mixed_across_hosts(host, tmp_path):
+    host.fail["/dead.bin"] = 500
+    host.files["/mirror.bin"] = DATA
+    lock, out = tmp_path / "lock.json", tmp_path / "data.bin"
+    # a partial file left by another host is discarded, not resumed
+    (tmp_path / "data.bin.part").write_bytes(b"junk from elsewhere")
+    (tmp_path / "data.bin.part.url").write_text(host.url("/elsewhere.bin"))
+    download([host.url("/dead.bin"), host.url("/mirror.bin")], out, lock=lock, retries=0, progress=False)
+    assert out.read_bytes() == DATA and not (tmp_path / "data.bin.part.url").exists()
+    assert json.loads(lock.read_text()) == {host.url("/mirror.bin"): sha256(DATA)}
+    assert ("/mirror.bin", None) in host.requests
+    n = len(host.requests)  # the existing file matches a pinned digest: no network
+    download([host.url("/dead.bin"), host.url("/mirror.bin")], out, lock=lock, progress=False)
+    assert len(host.requests) == n

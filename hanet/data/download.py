@@ -6,8 +6,8 @@ failures are retried with exponential backoff; fallback URLs are tried in order.
 file is verified against a SHA-256 digest and only then renamed onto ``PATH``:
 
 - a digest given with ``--sha256`` is checked;
-- otherwise the lock file (JSON ``{name: sha256}``, the name defaulting to the first URL)
-  pins the digest seen on the first download, and every later download is checked against it.
+- otherwise the lock file (JSON ``{name: sha256}``, keyed by ``--name`` or else by the URL that
+  served the file) pins the digest seen on the first download; later downloads must match it.
 
 A file that fails verification is moved aside to ``PATH.bad-<digest8>`` and never used.
 """
@@ -157,27 +157,31 @@ def download(urls: str | Sequence[str], out: str | os.PathLike, sha256: str | No
     if not urls:
         raise HanetError("download: no URL given")
     out = Path(out)
-    name = name or urls[0]
     if sha256 is not None:
         sha256 = sha256.strip().lower()
         if not _SHA256_RE.match(sha256):
-            raise HanetError(f"{name}: --sha256 must be 64 hex digits, got {sha256!r}")
-    expected = sha256 or pinned_digest(lock, name)
+            raise HanetError(f"{name or urls[0]}: --sha256 must be 64 hex digits, got {sha256!r}")
+    # Lock keys: the given name, else each URL (a fallback may be another archive, pinned apart).
+    keys = {url: name or url for url in urls}
 
     if out.is_file():
         actual = sha256_file(out)
-        if expected is None or actual == expected:
-            _record(lock, name, actual, pinned=sha256 is not None)
+        pins = {sha256} if sha256 else {d for d in map(lambda k: pinned_digest(lock, k), keys.values()) if d}
+        if not pins or actual in pins:
+            if not pins:
+                _record(lock, keys[urls[0]], actual, pinned=False)
             return actual
         bad = _quarantine(out, actual)
         print(f"hanet download: {out} does not match the expected digest; moved to {bad}")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(out.name + ".part")
+    origin = out.with_name(out.name + ".part.url")  # which URL the partial bytes came from
     errors = []
-    for i, url in enumerate(urls):
-        if i and part.exists():  # a fallback host may serve other bytes: never mix them
-            part.unlink()
+    for url in urls:
+        if part.exists() and (not origin.is_file() or origin.read_text() != url):
+            part.unlink()  # never append one host's bytes to another's
+        origin.write_text(url)
         try:
             _fetch_with_retries(url, part, retries, backoff, timeout, progress)
             break
@@ -187,13 +191,16 @@ def download(urls: str | Sequence[str], out: str | os.PathLike, sha256: str | No
         raise HanetError(f"could not download {out.name}:\n  " + "\n  ".join(errors))
 
     actual = sha256_file(part)
+    expected = sha256 or pinned_digest(lock, keys[url])
     if expected is not None and actual != expected:
         bad = _quarantine(part, actual)
-        source = "pinned by --sha256" if sha256 else f"recorded in {lock}"
+        origin.unlink(missing_ok=True)
+        source = "pinned by --sha256" if sha256 else f"recorded in {lock} for {keys[url]}"
         raise HanetError(f"{url}: SHA-256 mismatch: expected {expected} ({source}), got {actual}; "
                          f"the file was moved aside to {bad} and not used")
     os.replace(part, out)
-    _record(lock, name, actual, pinned=sha256 is not None)
+    origin.unlink(missing_ok=True)
+    _record(lock, keys[url], actual, pinned=sha256 is not None)
     return actual
 
 
@@ -257,7 +264,7 @@ def cli(argv: list[str]) -> None:
     parser.add_argument("--out", required=True, help="destination file")
     parser.add_argument("--sha256", help="expected SHA-256 (64 hex digits)")
     parser.add_argument("--lock", help="JSON lock file {name: sha256}: pins the first-seen digest")
-    parser.add_argument("--name", help="key of this file in the lock file (default: the --url)")
+    parser.add_argument("--name", help="key of this file in the lock file (default: the URL that served it)")
     parser.add_argument("--retries", type=int, default=4, help="retries per URL (default 4)")
     parser.add_argument("--backoff", type=float, default=2.0, help="first retry delay, doubling (s)")
     parser.add_argument("--timeout", type=float, default=60.0, help="socket timeout (s)")
