@@ -97,3 +97,20 @@ def test_eval_mode_is_deterministic_and_seeded_builds_agree():
     a = all_terms(model, v, t)[1]
     assert torch.equal(a, all_terms(model, v, t)[1])
     assert torch.equal(a, all_terms(model2, v, t)[1])
+
+
+def test_text_encoder_paths_agree_and_helpers():
+    from hanet.model.text_encoder import phrase_pool, reverse_within_length
+    x = torch.arange(8.0).view(2, 4)
+    assert torch.equal(reverse_within_length(x, torch.tensor([3, 4])), torch.tensor([[2., 1., 0., 3.], [7., 6., 5., 4.]]))
+    states = torch.tensor([[[1.0, -5.0], [3.0, -1.0], [2.0, 4.0]]])  # (1, 3, 2)
+    masks = torch.tensor([[[True, True, False], [False, False, False], [True, False, True]]])
+    assert torch.equal(phrase_pool(states, masks), torch.tensor([[[3.0, -1.0], [0.0, 0.0], [2.0, 4.0]]]))
+    cfg, model = build(dropout=0.0, gcn_dropout=0.0)
+    model.eval()
+    _, t, _ = batch(cfg, 5)
+    with torch.no_grad():
+        packed = model.encode_text(t)  # packed GRU path
+    padded = model.encode_text(t)  # autograd: padded GRU path
+    assert torch.allclose(packed.sentence, padded.sentence.detach(), atol=1e-5)
+    assert torch.allclose(packed.phrase_noun, padded.phrase_noun.detach(), atol=1e-5)

@@ -22,12 +22,29 @@ from .layers import AttentionPool, MaskedConceptHead, masked_softmax, topk_mean
 def phrase_pool(states: Tensor, masks: Tensor) -> Tensor:
     """Max-pool word states under each phrase mask; empty phrases give 0.
 
-    states (B, L, D), masks (B, P, L) bool -> (B, P, D)
+    states (B, L, D), masks (B, P, L) bool -> (B, P, D). The arg-max is found without
+    autograd (no (B, P, L, D) tensor is kept for backward); values are then gathered.
     """
-    fill = torch.finfo(states.dtype).min
-    picked = states[:, None, :, :].masked_fill(~masks[:, :, :, None], fill)  # (B, P, L, D)
-    pooled = picked.max(dim=2).values  # (B, P, D)
+    with torch.no_grad():
+        fill = torch.finfo(states.dtype).min
+        picked = states[:, None, :, :].masked_fill(~masks[:, :, :, None], fill)  # (B, P, L, D)
+        where = picked.argmax(dim=2)  # (B, P, D) word position of each maximum
+    pooled = _gather_words(states, where)  # (B, P, D)
     return pooled.masked_fill(~masks.any(-1)[:, :, None], 0.0)
+
+
+def _gather_words(states: Tensor, where: Tensor) -> Tensor:
+    """out[b, p, d] = states[b, where[b, p, d], d]; states (B, L, D), where (B, P, D)."""
+    B, P, D = where.shape
+    flat = where.reshape(B, P * D) * D + torch.arange(D, device=where.device).repeat(P)[None, :]  # (B, P*D)
+    return states.reshape(B, -1).gather(1, flat).reshape(B, P, D)
+
+
+def reverse_within_length(x: Tensor, lengths: Tensor) -> Tensor:
+    """Reverse each sequence's first ``length`` steps, keep padding at the end: (B, L, ...)."""
+    steps = torch.arange(x.shape[1], device=x.device)[None, :]  # (1, L)
+    index = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps)  # (B, L)
+    return x.gather(1, index.view(*index.shape, *([1] * (x.dim() - 2))).expand_as(x))
 
 
 class AttentionGCN(nn.Module):
@@ -59,7 +76,10 @@ class TextEncoder(nn.Module):
             raise ValueError("model.vocab_size must be set from the vocabulary (>= 2) before building HANet")
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab_size, cfg.word_dim, padding_idx=0)
-        self.gru = nn.GRU(cfg.word_dim, cfg.dim, num_layers=1, batch_first=True, bidirectional=True)
+        # Bidirectional GRU as two directions; the backward one reads each caption reversed
+        # within its length, so both can run on padded batches (fast backward on CPU).
+        self.gru_fwd = nn.GRU(cfg.word_dim, cfg.dim, batch_first=True)
+        self.gru_bwd = nn.GRU(cfg.word_dim, cfg.dim, batch_first=True)
         if cfg.has("global"):
             self.sentence_pool = AttentionPool(cfg.dim)
         if cfg.has("global") or cfg.has("local"):
@@ -69,12 +89,20 @@ class TextEncoder(nn.Module):
             self.verb_head = MaskedConceptHead(cfg.dim, cfg.num_verbs, kernel=1)
             self.noun_head = MaskedConceptHead(cfg.dim, cfg.num_nouns, kernel=1)
 
+    def _run(self, gru: nn.GRU, x: Tensor, lengths: Tensor) -> Tensor:
+        """Padded run under autograd (trailing padding cannot reach valid steps); packed
+        run without autograd (skips padded steps)."""
+        if torch.is_grad_enabled():
+            return gru(x)[0]  # (B, L, D)
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        return pad_packed_sequence(gru(packed)[0], batch_first=True, total_length=x.shape[1])[0]
+
     def word_states(self, t: TextInput, mask: Tensor) -> Tensor:
-        packed = pack_padded_sequence(self.embed(t.words), t.lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.gru(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=t.words.shape[1])  # (B, L, 2D)
-        states = 0.5 * (out[:, :, : self.cfg.dim] + out[:, :, self.cfg.dim:])  # (B, L, D)
-        return states * mask[:, :, None]
+        x = self.embed(t.words)  # (B, L, W)
+        fwd = self._run(self.gru_fwd, x, t.lengths)  # (B, L, D)
+        bwd = reverse_within_length(self._run(self.gru_bwd, reverse_within_length(x, t.lengths), t.lengths),
+                                    t.lengths)  # (B, L, D)
+        return 0.5 * (fwd + bwd) * mask[:, :, None]  # (B, L, D)
 
     def forward(self, t: TextInput) -> TextEmbedding:
         cfg = self.cfg
