@@ -105,6 +105,7 @@ def test_bad_features_are_reported_with_file_and_video(dataset):
     with pytest.raises(HanetError, match=r"features\.h5: video 'video0' has NaN"):
         load_split(dataset, dataset / "features.h5", "train", cfg)
     with h5py.File(dataset / "features.h5", "a") as h5:
+        h5["video0"][0, 0] = 0.0
         del h5["video1"]
     with pytest.raises(HanetError, match="no features for video 'video1'"):
         load_split(dataset, dataset / "features.h5", "train", cfg)
