@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from fixtures_real import FakeHost, json_bytes, msrvtt_annotation, sha256, tiny_mp4, zip_bytes
+from fixtures_real import FakeHost, json_bytes, msrvtt_annotation, tiny_mp4, zip_bytes
 
 from hanet.cli import main
 from hanet.data.download import download
