@@ -68,7 +68,7 @@ LEXICON.update({
     "while": ("IN", "while"), "before": ("IN", "before"), "and": ("CC", "and"), "then": ("RB", "then"),
     "later": ("RB", "later"), "first": ("RB", "first"), "indoors": ("RB", "indoors"), "high": ("RB", "high"),
     "up": ("RP", "up"), "down": ("RP", "down"), "around": ("RP", "around"), "it": ("PRP", "it"),
-    "is": ("VBZ", "be"), "bigger": ("JJR", "big"), "smaller": ("JJR", "small"), ",": (",", ","),
+    "is": ("VBZ", "be"), "bigger": ("JJR", "big"), "smaller": ("JJR", "small"), ",": (",", ","), ".": (".", "."),
     "left": ("NN", "left"), "right": ("NN", "right"), "start": ("NN", "start"), "beginning": ("NN", "beginning"),
     "end": ("NN", "end"), "video": ("NN", "video"), "clip": ("NN", "clip"), "grass": ("NN", "grass"),
     "lawn": ("NN", "lawn"), "field": ("NN", "field"), "sky": ("NN", "sky"), "air": ("NN", "air"),
