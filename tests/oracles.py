@@ -59,7 +59,7 @@ def similarity_loop(cfg, ve, te) -> dict:
                                                        te.verb_mask, tau)
         out["individual_noun"] = phrase_attention_loop(ve.frame_entity, ve.frame_mask, te.phrase_noun,
                                                        te.noun_mask, tau)
-    if cfg.concepts:
+    if cfg.concepts and "individual" in cfg.levels:
         out["concept_verb"] = soft_jaccard_loop(ve.action_concepts, te.verb_concepts)
         out["concept_noun"] = soft_jaccard_loop(ve.entity_concepts, te.noun_concepts)
     return out

@@ -16,8 +16,13 @@ class ModelConfig:
     """Model settings.
 
     ``levels``: the alignment levels that are built and scored (any non-empty subset of
-    individual / local / global). ``concepts``: whether the concept classifiers, the soft
-    Jaccard concept scores and the concept losses exist.
+    individual / local / global). ``concepts``: whether the concept branch exists. As in
+    the design's level table, the concept branch serves two levels: the soft-Jaccard concept
+    scores (and their ranking loss) belong to the individual level, and the concept
+    classifiers also pick the local level's clips. So the classifiers and their BCE loss
+    exist when ``concepts`` is on and individual or local is on (``concept_branch``); the
+    concept scores exist when ``concepts`` is on and individual is on (``concept_terms``).
+    ``global`` alone builds no concept parameters at all.
 
     Local clip selection: with ``concepts`` on, the local action parts are the
     ``top_actions`` video-level action concepts, each the mean of the action features in a
@@ -85,8 +90,13 @@ class ModelConfig:
 
     @property
     def needs_parts(self) -> bool:
-        """Whether the action / entity streams are built (used by individual, local, concepts)."""
-        return self.has("individual") or self.has("local") or self.concepts
+        """Whether the action / entity streams are built (used by individual and local)."""
+        return self.has("individual") or self.has("local")
+
+    @property
+    def concept_branch(self) -> bool:
+        """Whether the concept classifiers (and their BCE loss) are built."""
+        return self.concepts and self.needs_parts
 
     @property
     def needs_phrases(self) -> bool:
@@ -105,4 +115,5 @@ def embedding_terms(cfg: ModelConfig) -> list[str]:
 
 
 def concept_terms(cfg: ModelConfig) -> list[str]:
-    return ["concept_verb", "concept_noun"] if cfg.concepts else []
+    """Concept (soft Jaccard) score terms: part of the individual level."""
+    return ["concept_verb", "concept_noun"] if cfg.concepts and cfg.has("individual") else []

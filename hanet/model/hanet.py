@@ -10,7 +10,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from . import scores as S
-from .config import ModelConfig
+from .config import ModelConfig, concept_terms
 from .embeddings import TextEmbedding, VideoEmbedding
 from .inputs import ConceptTargets, TextInput, VideoInput
 from .loss import hardest_negative_hinge, masked_bce
@@ -53,9 +53,10 @@ class HANet(nn.Module):
         terms = self.similarity(ve, te)
         out = {"rank": hardest_negative_hinge(S.embedding_score(cfg, terms), cfg.margin)}
         loss = out["rank"]
-        if cfg.concepts:
+        if concept_terms(cfg):
             out["concept_rank"] = hardest_negative_hinge(S.concept_score(cfg, terms), cfg.margin)
             loss = loss + cfg.concept_rank_weight * out["concept_rank"]
+        if cfg.concept_branch:
             if targets is not None:
                 out["bce_video_verb"] = masked_bce(ve.action_concepts, targets.verbs, targets.verb_mask)
                 out["bce_video_noun"] = masked_bce(ve.entity_concepts, targets.nouns, targets.noun_mask)

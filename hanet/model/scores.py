@@ -40,7 +40,7 @@ def similarity_terms(cfg: ModelConfig, ve: VideoEmbedding, te: TextEmbedding) ->
                                                          te.verb_mask, tau)
         out["individual_noun"] = phrase_attention_scores(ve.frame_entity, ve.frame_mask, te.phrase_noun,
                                                          te.noun_mask, tau)
-    if cfg.concepts:
+    if concept_terms(cfg):
         out["concept_verb"] = soft_jaccard(ve.action_concepts, te.verb_concepts)
         out["concept_noun"] = soft_jaccard(ve.entity_concepts, te.noun_concepts)
     return out
@@ -58,6 +58,6 @@ def fuse(cfg: ModelConfig, terms: dict[str, Tensor]) -> Tensor:
     """0.5 * mean(embedding terms) + 0.5 * mean(concept terms) with concepts on, else the
     mean of the embedding terms."""
     emb = embedding_score(cfg, terms)
-    if not cfg.concepts:
+    if not concept_terms(cfg):
         return emb
     return 0.5 * emb + 0.5 * concept_score(cfg, terms)

@@ -85,7 +85,7 @@ class TextEncoder(nn.Module):
         if cfg.has("global") or cfg.has("local"):
             self.role_embed = nn.Embedding(cfg.num_roles, cfg.dim)
             self.gcn = AttentionGCN(cfg.dim, cfg.gcn_dropout)
-        if cfg.concepts:
+        if cfg.concept_branch:
             self.verb_head = MaskedConceptHead(cfg.dim, cfg.num_verbs, kernel=1)
             self.noun_head = MaskedConceptHead(cfg.dim, cfg.num_nouns, kernel=1)
 
@@ -109,7 +109,7 @@ class TextEncoder(nn.Module):
         mask = t.word_mask()  # (B, L)
         states = self.word_states(t, mask)  # (B, L, D)
         out = TextEmbedding()
-        if cfg.concepts:
+        if cfg.concept_branch:
             out.verb_concepts = topk_mean(self.verb_head(states, mask), mask)  # (B, V)
             out.noun_concepts = topk_mean(self.noun_head(states, mask), mask)  # (B, N)
         if not (cfg.needs_phrases or cfg.has("global")):

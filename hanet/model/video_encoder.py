@@ -49,7 +49,7 @@ class VideoEncoder(nn.Module):
             self.entity_proj = nn.Linear(cfg.ft_dim, cfg.dim)
             self.action_se = SqueezeExcite(cfg.dim, cfg.se_reduction)
             self.entity_se = SqueezeExcite(cfg.dim, cfg.se_reduction)
-        if cfg.concepts:
+        if cfg.concept_branch:
             self.action_head = MaskedConceptHead(cfg.dim, cfg.num_verbs, kernel=5)
             self.entity_head = MaskedConceptHead(cfg.dim, cfg.num_nouns, kernel=1)
 
@@ -68,7 +68,7 @@ class VideoEncoder(nn.Module):
             return out
         action = self._stream(self.action_proj, self.action_se, v.frames, mask)  # (B, F, D)
         entity = self._stream(self.entity_proj, self.entity_se, v.frames, mask)  # (B, F, D)
-        if cfg.concepts:
+        if cfg.concept_branch:
             out.action_probs = self.action_head(action, mask)  # (B, F, V)
             out.entity_probs = self.entity_head(entity, mask)  # (B, F, N)
             out.action_concepts = topk_mean(out.action_probs, mask)  # (B, V)
@@ -83,7 +83,7 @@ class VideoEncoder(nn.Module):
                      emb: VideoEmbedding) -> tuple[Tensor, Tensor]:
         cfg = self.cfg
         action_clips = window_means(action, mask, cfg.action_window)  # (B, F, D)
-        if not cfg.concepts:  # fixed uniform windows (documented in ModelConfig)
+        if not cfg.concept_branch:  # fixed uniform windows (documented in ModelConfig)
             entity_clips = window_means(entity, mask, cfg.entity_frames // 2)  # (B, F, D)
             return (gather_rows(action_clips, uniform_centres(lengths, cfg.top_actions)),
                     gather_rows(entity_clips, uniform_centres(lengths, cfg.top_entities)))

@@ -106,7 +106,7 @@ def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: P
     model.load_state_dict(state["model"])
     data = load_split(data_dir, features, split, cfg.model)
     result, sim, ve = evaluate_split(model, data, cfg.train, device)
-    concept_names = read_json(data_dir / "text" / "concepts.json") if cfg.model.concepts else {}
+    concept_names = read_json(data_dir / "text" / "concepts.json") if cfg.model.concept_branch else {}
     write_json(out_dir / "examples.json", examples(data, sim, ve, concept_names))
     prov = provenance(cfg, state["seed"], device, extra={
         "split": split, "checkpoint": str(checkpoint), "best_epoch": state["epoch"],

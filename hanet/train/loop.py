@@ -94,7 +94,7 @@ def train_epoch(model: HANet, opt: torch.optim.Optimizer, data: SplitData, cfg, 
     for idx in tqdm(batches, desc=f"epoch {epoch}", leave=False, mininterval=10, disable=None):
         videos = take(data.videos, data.caption_video[idx]).to(device)  # (B, F, D)
         texts = take(data.texts, idx).to(device)
-        targets = take(data.targets, idx).to(device) if cfg.model.concepts else None
+        targets = take(data.targets, idx).to(device) if cfg.model.concept_branch else None
         with autocast:
             terms = model(videos, texts, targets)
         loss = terms["loss"]

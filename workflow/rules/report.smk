@@ -1,3 +1,11 @@
+def comparison_flags(with_compare=True):
+    """--baseline/--compare for the variants that are part of this run (a restricted set may lack them)."""
+    flags = f"--baseline {config['baseline']}" if config["baseline"] in VARIANTS else f"--baseline {VARIANTS[0]}"
+    if with_compare and config["compare"] in VARIANTS:
+        flags += f" --compare {config['compare']}"
+    return flags
+
+
 # Aggregate run folders into tables and plots; captions for `snakemake --report` are in
 # workflow/report/. Tables and plots are regenerated whenever any run's metrics change.
 
@@ -17,13 +25,13 @@ rule aggregate:
         runs="results/{dataset}",
         variants=",".join(VARIANTS),
         seeds=",".join(map(str, SEEDS)),
-        baseline=config["baseline"],
+        baseline=comparison_flags(with_compare=False),
         reference=lambda w: "" if dataset_cfg(w)["kind"] == "synthetic" else
             f"--reference config/reference-results.csv --dataset-name {dataset_cfg(w)['kind']}",
     threads: 1
     shell:
         "hanet aggregate --runs {params.runs} --out {params.runs} --variants {params.variants} "
-        "--seeds {params.seeds} --baseline {params.baseline} {params.reference} > {log} 2>&1"
+        "--seeds {params.seeds} {params.baseline} {params.reference} > {log} 2>&1"
 
 
 def get_plot_inputs(wildcards):
@@ -57,8 +65,8 @@ rule plots:
         out="results/{dataset}/plots",
         prepared="resources/{dataset}/prepared",
         variants=",".join(VARIANTS),
-        compare=config["compare"],
+        pair=comparison_flags(),
     threads: 1
     shell:
-        "hanet plots --runs {params.runs} --out {params.out} --variants {params.variants} "
-        "--compare {params.compare} --prepared {params.prepared} --features {input.features} > {log} 2>&1"
+        "hanet plots --runs {params.runs} --out {params.out} --variants {params.variants} {params.pair} "
+        "--prepared {params.prepared} --features {input.features} > {log} 2>&1"
