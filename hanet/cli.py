@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "treebank": ("hanet.data.synthetic", "write the synthetic language's gold-tagged treebank"),
     "prepare": ("hanet.data.prepare", "turn an MSR-VTT-style annotation into splits/ + captions.json"),
     "extract": ("hanet.features.extract", "extract per-frame features from video files into HDF5"),
+    "frames": ("hanet.data.frames_figure", "draw a few videos as frame strips with their captions"),
     "parse": ("hanet.text.prepare", "tokenize, tag, lemmatize and parse captions; build vocabularies and concepts"),
     "download": ("hanet.data.download", "download a file with resume and SHA-256 verification"),
     "msrvtt": ("hanet.data.msrvtt", "unpack and prepare MSR-VTT"),

@@ -37,3 +37,20 @@ def frame_strip_figure(prepared_dir: str | os.PathLike, video_ids: list[str], ou
     with atomic_path(out_png) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
+
+
+def cli(argv: list[str]) -> None:
+    import argparse
+
+    from hanet.io import read_lines
+
+    p = argparse.ArgumentParser(prog="hanet frames", description="Frame strips of a few videos with their captions.")
+    p.add_argument("--prepared", type=Path, required=True, help="prepared/ folder (videos.json, captions.json, splits/)")
+    p.add_argument("--out", type=Path, required=True, help="output PNG")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"])
+    p.add_argument("--num-videos", type=int, default=4)
+    p.add_argument("--frames-per-video", type=int, default=6)
+    a = p.parse_args(argv)
+    ids = read_lines(a.prepared / "splits" / f"{a.split}.txt")[: a.num_videos]
+    frame_strip_figure(a.prepared, ids, a.out, frames_per_video=a.frames_per_video)
+    print(f"{len(ids)} videos -> {a.out}")

@@ -104,4 +104,6 @@ def get_final_outputs():
     for dataset in config["datasets"]:
         out += [f"{run_dir(dataset, v, s)}/metrics.json" for v in VARIANTS for s in SEEDS]
         out += [f"results/{dataset}/ablation.md", f"results/{dataset}/plots/recall.png"]
+        if config["data"][dataset]["kind"] != "vatex":  # VATEX ships features only, no videos to draw
+            out.append(f"results/{dataset}/frames.png")
     return out

@@ -70,3 +70,19 @@ rule plots:
     shell:
         "hanet plots --runs {params.runs} --out {params.out} --variants {params.variants} {params.pair} "
         "--prepared {params.prepared} --features {input.features} > {log} 2>&1"
+
+
+rule frames_figure:
+    input:
+        manifest="resources/{dataset}/prepared/videos.json",
+        captions="resources/{dataset}/prepared/captions.json",
+    output:
+        report("results/{dataset}/frames.png", caption="../report/frames.rst", category="{dataset}",
+               subcategory="dataset"),
+    log:
+        "logs/{dataset}/frames.log",
+    params:
+        prepared="resources/{dataset}/prepared",
+    threads: 1
+    shell:
+        "hanet frames --prepared {params.prepared} --out {output} --num-videos 4 > {log} 2>&1"
