@@ -107,3 +107,26 @@ def get_final_outputs():
         if config["data"][dataset]["kind"] != "vatex":  # VATEX ships features only, no videos to draw
             out.append(f"results/{dataset}/frames.png")
     return out
+
+
+def comparison_flags(with_compare=True):
+    """--baseline/--compare for the variants that are part of this run (a restricted set may lack them)."""
+    flags = f"--baseline {config['baseline']}" if config["baseline"] in VARIANTS else f"--baseline {VARIANTS[0]}"
+    if with_compare and config["compare"] in VARIANTS:
+        flags += f" --compare {config['compare']}"
+    return flags
+
+
+def get_plot_inputs(wildcards):
+    runs = get_run_metrics(wildcards)
+    inputs = {
+        "metrics": runs,
+        "logs": [m.replace("metrics.json", "train_log.csv") for m in runs],
+        "examples": [m.replace("metrics.json", "examples.json") for m in runs],
+        "features": get_features(wildcards),
+        "captions": f"resources/{wildcards.dataset}/prepared/captions.json",
+    }
+    return inputs
+
+
+PLOTS = ["recall", "val_curve", "rank_dist", "retrieval_examples", "concepts"]

@@ -10,12 +10,13 @@ rule synthesize:
     log:
         "logs/{dataset}/synthesize.log",
     params:
+        out=lambda w, output: Path(output.annotation).parent,
         flags=lambda w: cli_flags(dataset_cfg(w)["synth"]),
     wildcard_constraints:
         dataset=datasets_of_kind("synthetic"),
     threads: 1
     shell:
-        "hanet synth --out resources/{wildcards.dataset}/raw --treebank {output.treebank} {params.flags} --no-progress "
+        "hanet synth --out {params.out} --treebank {output.treebank} {params.flags} --no-progress "
         "> {log} 2>&1"
 
 
@@ -30,7 +31,7 @@ rule prepare_msrvtt_format:
     log:
         "logs/{dataset}/prepare.log",
     params:
-        out="resources/{dataset}/prepared",
+        out=lambda w, output: Path(output.captions).parent,
     wildcard_constraints:
         dataset=datasets_of_kind("synthetic"),
     threads: 1

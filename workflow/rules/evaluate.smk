@@ -14,8 +14,8 @@ rule evaluate:
     log:
         "logs/{dataset}/{variant}/seed{seed}/evaluate.log",
     params:
-        data="resources/{dataset}",
-        out="results/{dataset}/{variant}/seed{seed}",
+        data=lambda w, input: Path(input.split).parents[2],
+        out=lambda w, output: Path(output.metrics).parent,
         device=config["device"],
     threads: lambda w: config["train_threads"]
     resources:

@@ -1,11 +1,3 @@
-def comparison_flags(with_compare=True):
-    """--baseline/--compare for the variants that are part of this run (a restricted set may lack them)."""
-    flags = f"--baseline {config['baseline']}" if config["baseline"] in VARIANTS else f"--baseline {VARIANTS[0]}"
-    if with_compare and config["compare"] in VARIANTS:
-        flags += f" --compare {config['compare']}"
-    return flags
-
-
 # Aggregate run folders into tables and plots; captions for `snakemake --report` are in
 # workflow/report/. Tables and plots are regenerated whenever any run's metrics change.
 
@@ -22,7 +14,7 @@ rule aggregate:
     log:
         "logs/{dataset}/aggregate.log",
     params:
-        runs="results/{dataset}",
+        runs=lambda w, output: Path(output.runs).parent,
         variants=",".join(VARIANTS),
         seeds=",".join(map(str, SEEDS)),
         baseline=comparison_flags(with_compare=False),
@@ -32,21 +24,6 @@ rule aggregate:
     shell:
         "hanet aggregate --runs {params.runs} --out {params.runs} --variants {params.variants} "
         "--seeds {params.seeds} {params.baseline} {params.reference} > {log} 2>&1"
-
-
-def get_plot_inputs(wildcards):
-    runs = get_run_metrics(wildcards)
-    inputs = {
-        "metrics": runs,
-        "logs": [m.replace("metrics.json", "train_log.csv") for m in runs],
-        "examples": [m.replace("metrics.json", "examples.json") for m in runs],
-        "features": get_features(wildcards),
-        "captions": f"resources/{wildcards.dataset}/prepared/captions.json",
-    }
-    return inputs
-
-
-PLOTS = ["recall", "val_curve", "rank_dist", "retrieval_examples", "concepts"]
 
 
 rule plots:
@@ -61,9 +38,9 @@ rule plots:
     log:
         "logs/{dataset}/plots.log",
     params:
-        runs="results/{dataset}",
-        out="results/{dataset}/plots",
-        prepared="resources/{dataset}/prepared",
+        runs=lambda w, output: Path(output.recall).parent.parent,
+        out=lambda w, output: Path(output.recall).parent,
+        prepared=lambda w, input: Path(input.captions).parent,
         variants=",".join(VARIANTS),
         pair=comparison_flags(),
     threads: 1
@@ -82,7 +59,7 @@ rule frames_figure:
     log:
         "logs/{dataset}/frames.log",
     params:
-        prepared="resources/{dataset}/prepared",
+        prepared=lambda w, input: Path(input.manifest).parent,
     threads: 1
     shell:
         "hanet frames --prepared {params.prepared} --out {output} --num-videos 4 > {log} 2>&1"

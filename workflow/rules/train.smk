@@ -15,9 +15,9 @@ rule train:
     log:
         "logs/{dataset}/{variant}/seed{seed}/train.log",
     params:
-        data="resources/{dataset}",
+        data=lambda w, input: Path(input.splits[0]).parents[2],
         overrides=get_overrides,
-        out="results/{dataset}/{variant}/seed{seed}",
+        out=lambda w, output: Path(output.checkpoint).parent,
         device=config["device"],
     threads: lambda w: config["train_threads"]
     resources:
