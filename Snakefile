@@ -11,6 +11,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/real_data.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/text.smk"
 include: "workflow/rules/train.smk"

@@ -10,7 +10,7 @@ def get_parse_inputs(wildcards):
     if sect["kind"] == "synthetic":
         inputs["treebank"] = f"resources/{wildcards.dataset}/raw/treebank.json"
     else:
-        inputs["nltk_data"] = "resources/nltk_data/.complete"
+        inputs["nltk_data"] = "resources/nltk_data/hanet_nltk_data.json"  # written last by `hanet nltk-data`
     return inputs
 
 
