@@ -18,12 +18,33 @@ def cosine_matrix(a: Tensor, b: Tensor) -> Tensor:
 def soft_jaccard(p: Tensor, q: Tensor) -> Tensor:
     """sum_c min(p_c, q_c) / sum_c max(p_c, q_c) for every pair; 0 when both are all zero.
 
-    p (Nv, C), q (Nt, C) non-negative -> (Nv, Nt). Uses min = (p+q-|p-q|)/2 and
-    max = (p+q+|p-q|)/2, so only the L1 distance matrix is formed.
+    p (Nv, C), q (Nt, C) non-negative -> (Nv, Nt). With sum max = sum p + sum q - sum min,
+    only the sum of minima is formed: under autograd from the L1 distance matrix
+    (min = (p + q - |p - q|) / 2), otherwise tile by tile (a few hundred pairs at a time,
+    kept in cache), which is several times faster on the CPU than cdist.
     """
-    l1 = torch.cdist(p[None], q[None], p=1)[0]  # (Nv, Nt)
     total = p.sum(-1)[:, None] + q.sum(-1)[None, :]  # (Nv, Nt)
-    return ((total - l1) / (total + l1).clamp(min=1e-8)).clamp(min=0.0)
+    if torch.is_grad_enabled() and (p.requires_grad or q.requires_grad):
+        l1 = torch.cdist(p[None], q[None], p=1)[0]  # (Nv, Nt)
+        return ((total - l1) / (total + l1).clamp(min=1e-8)).clamp(min=0.0)
+    smin = _sum_of_minima(p, q)
+    return (smin / (total - smin).clamp(min=0.5e-8)).clamp(min=0.0)
+
+
+def _sum_of_minima(p: Tensor, q: Tensor, tile: int = 32) -> Tensor:
+    """sum_c min(p_ic, q_jc): (Nv, C), (Nt, C) -> (Nv, Nt), in (tile x tile x C) blocks."""
+    nv, nt, C = p.shape[0], q.shape[0], p.shape[1]
+    out = p.new_empty(nv, nt)
+    if nv == 0 or nt == 0:
+        return out
+    buf = p.new_empty(min(tile, nv), min(tile, nt), C)
+    for i in range(0, nv, tile):
+        pi = p[i:i + tile, None, :]
+        for j in range(0, nt, tile):
+            qj = q[None, j:j + tile, :]
+            b = buf[:pi.shape[0], :qj.shape[1]]
+            torch.sum(torch.minimum(pi, qj, out=b), -1, out=out[i:i + tile, j:j + tile])
+    return out
 
 
 def similarity_terms(cfg: ModelConfig, ve: VideoEmbedding, te: TextEmbedding) -> dict[str, Tensor]:
