@@ -10,6 +10,7 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/common_real.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/real_data.smk"
 include: "workflow/rules/features.smk"

@@ -140,3 +140,14 @@ def test_lock_keyed_by_serving_url_and_partial_not_mixed_across_hosts(host, tmp_
     n = len(host.requests)  # the existing file matches a pinned digest: no network
     download([host.url("/dead.bin"), host.url("/mirror.bin")], out, lock=lock, progress=False)
     assert len(host.requests) == n
+
+
+def test_published_prefix_mismatch_is_refused_and_moved_aside(host, tmp_path):
+    """A file whose SHA-256 does not start with its published prefix is never used."""
+    assert not sha256(DATA).startswith("394f9c45")
+    with pytest.raises(HanetError, match="does not start with the published prefix 394f9c45"):
+        download(host.url("/data.bin"), tmp_path / "w.pth", sha256_prefix="394f9c45", progress=False)
+    assert not (tmp_path / "w.pth").exists()
+    assert download(host.url("/data.bin"), tmp_path / "ok.pth", sha256_prefix=sha256(DATA)[:8],
+                    progress=False) == sha256(DATA)
+    assert list(tmp_path.glob("w.pth.bad-*"))

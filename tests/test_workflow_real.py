@@ -101,8 +101,8 @@ def test_msrvtt_plans_every_stage(repo):
     (nltk_job,) = [j for j in jobs if j["rule"] == "nltk_data"]
     assert nltk_job["output"] == "resources/nltk_data/hanet_nltk_data.json"  # what `hanet nltk-data` writes last
     assert all('"ft_dim": 2048' in s and '"max_frames": 20' in s for s in shells(jobs, "train"))
-    (aggregate,) = shells(jobs, "aggregate")
-    assert "--dataset-name msrvtt" in aggregate
+    (reference,) = shells(jobs, "reference_table")
+    assert "--dataset-name msrvtt" in reference
 
 
 def test_vatex_plans_every_stage(repo):
@@ -116,7 +116,7 @@ def test_vatex_plans_every_stage(repo):
     (prepare,) = shells(jobs, "prepare_vatex")
     assert "--split-lists resources/vatex/downloads/splits" in prepare and "--max-frames 30" in prepare
     assert all('"ft_dim": 1024' in s and '"max_frames": 30' in s for s in shells(jobs, "train"))
-    assert "--dataset-name vatex" in shells(jobs, "aggregate")[0]
+    assert "--dataset-name vatex" in shells(jobs, "reference_table")[0]
 
 
 @pytest.mark.parametrize("dataset", ["msrvtt", "vatex"])

@@ -148,10 +148,13 @@ def _quarantine(path: Path, digest: str) -> Path:
 
 def download(urls: str | Sequence[str], out: str | os.PathLike, sha256: str | None = None,
              lock: str | os.PathLike | None = None, name: str | None = None, retries: int = 4,
-             backoff: float = 2.0, timeout: float = 60.0, progress: bool = True) -> str:
+             backoff: float = 2.0, timeout: float = 60.0, progress: bool = True,
+             sha256_prefix: str | None = None) -> str:
     """Download the first URL that works to ``out``, verified; return its SHA-256.
 
     An existing ``out`` that matches the expected digest is kept as is (no network).
+    ``sha256_prefix`` (leading hex digits published with a file, e.g. in its name) is checked
+    too, before anything is recorded in the lock file.
     """
     urls = [urls] if isinstance(urls, str) else list(urls)
     if not urls:
@@ -192,6 +195,11 @@ def download(urls: str | Sequence[str], out: str | os.PathLike, sha256: str | No
 
     actual = sha256_file(part)
     expected = sha256 or pinned_digest(lock, keys[url])
+    if sha256_prefix and not actual.startswith(sha256_prefix.lower()):
+        bad = _quarantine(part, actual)
+        origin.unlink(missing_ok=True)
+        raise HanetError(f"{url}: SHA-256 {actual} does not start with the published prefix {sha256_prefix}; "
+                         f"the file was moved aside to {bad} and not used")
     if expected is not None and actual != expected:
         bad = _quarantine(part, actual)
         origin.unlink(missing_ok=True)
@@ -263,6 +271,7 @@ def cli(argv: list[str]) -> None:
                         help="fallback URL, tried in order when the previous ones fail (repeatable)")
     parser.add_argument("--out", required=True, help="destination file")
     parser.add_argument("--sha256", help="expected SHA-256 (64 hex digits)")
+    parser.add_argument("--sha256-prefix", help="published leading hex digits of the SHA-256 (checked too)")
     parser.add_argument("--lock", help="JSON lock file {name: sha256}: pins the first-seen digest")
     parser.add_argument("--name", help="key of this file in the lock file (default: the URL that served it)")
     parser.add_argument("--retries", type=int, default=4, help="retries per URL (default 4)")
@@ -272,5 +281,5 @@ def cli(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     digest = download([args.url, *args.fallback], args.out, sha256=args.sha256, lock=args.lock,
                       name=args.name, retries=args.retries, backoff=args.backoff,
-                      timeout=args.timeout, progress=not args.no_progress)
+                      timeout=args.timeout, progress=not args.no_progress, sha256_prefix=args.sha256_prefix)
     print(f"{args.out}: sha256 {digest}")

@@ -106,6 +106,8 @@ def get_final_outputs():
         out += [f"results/{dataset}/ablation.md", f"results/{dataset}/plots/recall.png"]
         if config["data"][dataset]["kind"] != "vatex":  # VATEX ships features only, no videos to draw
             out.append(f"results/{dataset}/frames.png")
+        if config["data"][dataset]["kind"] != "synthetic":  # this run next to the published numbers
+            out.append(f"results/{dataset}/reference.md")
     return out
 
 
@@ -130,3 +132,25 @@ def get_plot_inputs(wildcards):
 
 
 PLOTS = ["recall", "val_curve", "rank_dist", "retrieval_examples", "concepts"]
+
+
+def get_parse_inputs(wildcards):
+    sect = dataset_cfg(wildcards)
+    inputs = {
+        "captions": f"resources/{wildcards.dataset}/prepared/captions.json",
+        "splits": expand(f"resources/{wildcards.dataset}/prepared/splits/{{s}}.txt", s=["train", "val", "test"]),
+    }
+    if sect["kind"] == "synthetic":
+        inputs["treebank"] = f"resources/{wildcards.dataset}/raw/treebank.json"
+    else:
+        inputs["nltk_data"] = NLTK_MARKER
+    return inputs
+
+
+def get_parse_flags(wildcards):
+    sect = dataset_cfg(wildcards)
+    if sect["kind"] == "synthetic":
+        source = f"--tagger synthetic --treebank resources/{wildcards.dataset}/raw/treebank.json"
+    else:
+        source = "--tagger pretrained --nltk-data resources/nltk_data"
+    return f"{source} {cli_flags(sect['text'])}"

@@ -14,6 +14,8 @@ rule synthesize:
         flags=lambda w: cli_flags(dataset_cfg(w)["synth"]),
     wildcard_constraints:
         dataset=datasets_of_kind("synthetic"),
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     shell:
         "hanet synth --out {params.out} --treebank {output.treebank} {params.flags} --no-progress "
@@ -34,6 +36,8 @@ rule prepare_msrvtt_format:
         out=lambda w, output: Path(output.captions).parent,
     wildcard_constraints:
         dataset=datasets_of_kind("synthetic"),
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     shell:
         "hanet prepare --annotation {input.annotation} --videos-dir {input.videos} --out {params.out} > {log} 2>&1"

@@ -17,6 +17,8 @@ rule evaluate:
         data=lambda w, input: Path(input.split).parents[2],
         out=lambda w, output: Path(output.metrics).parent,
         device=config["device"],
+    conda:
+        "../envs/hanet.yaml"
     threads: lambda w: config["train_threads"]
     resources:
         gpu=1,

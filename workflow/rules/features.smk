@@ -1,5 +1,5 @@
 # Per-frame features from raw videos into resources/{dataset}/features/{extractor}.h5.
-# Input and flag functions (weights and --extractor-arg for MSR-VTT) live in real_data.smk.
+# Input and flag functions (weights and --extractor-arg for MSR-VTT) live in common_real.smk.
 
 
 rule extract_features:
@@ -10,10 +10,12 @@ rule extract_features:
     log:
         "logs/{dataset}/extract_{extractor}.log",
     params:
-        prepared="resources/{dataset}/prepared",
+        prepared=lambda w, input: Path(input.manifest).parent,
         flags=extract_flags,
     wildcard_constraints:
         dataset=f"{datasets_of_kind('synthetic')}|{datasets_of_kind('msrvtt')}",
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     resources:
         gpu=lambda w: 1 if config["data"][w.dataset]["kind"] == "msrvtt" else 0,

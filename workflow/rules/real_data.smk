@@ -9,108 +9,6 @@
 #   vatex      hanet vatex   -> prepared/ and features/i3d.h5 straight from the official I3D zip
 #   nltk       hanet nltk-data -> resources/nltk_data/ (its manifest is written last)
 
-import shlex
-
-CHECKSUM_LOCK = "resources/checksums.lock.json"
-NLTK_DATA = "resources/nltk_data"
-NLTK_MARKER = f"{NLTK_DATA}/hanet_nltk_data.json"  # written last by `hanet nltk-data`
-
-
-def real_datasets():
-    return [name for name, sect in config["data"].items() if sect["kind"] != "synthetic"]
-
-
-def real_dataset_regex():
-    return "|".join(datasets_of_kind(kind) for kind in ("msrvtt", "vatex"))
-
-
-def _file_regex(entries):
-    names = sorted({entry["file"] for entry in entries})
-    return "|".join(re.escape(n) for n in names) if names else "(?!)"
-
-
-def _dataset_downloads():
-    return [entry for name in real_datasets()
-            for key, entry in config["data"][name].get("download", {}).items() if key != "weights"]
-
-
-def _weights_downloads():
-    return [sect["download"]["weights"] for sect in config["data"].values()
-            if "weights" in sect.get("download", {})]
-
-
-def download_entry(wildcards):
-    """The config entry of the file being downloaded (dataset downloads, or shared weights)."""
-    if "dataset" in wildcards.keys():
-        entries = dataset_cfg(wildcards).get("download", {}).values()
-    else:
-        entries = _weights_downloads()
-    for entry in entries:
-        if entry["file"] == wildcards.file:
-            return entry
-    raise WorkflowError(f"config/config.yaml: no download entry with file '{wildcards.file}'")
-
-
-def downloaded(dataset, key):
-    """Local path of one download of a dataset."""
-    entry = config["data"][dataset]["download"][key]
-    if key == "weights":
-        return f"resources/weights/{entry['file']}"
-    return f"resources/{dataset}/downloads/{entry['file']}"
-
-
-def weights_file(dataset):
-    """Extractor weights a dataset needs (MSR-VTT kind: ResNet-152), else None."""
-    sect = config["data"][dataset]
-    if sect["kind"] == "msrvtt" and "weights" in sect.get("download", {}):
-        return downloaded(dataset, "weights")
-    return None
-
-
-def extract_inputs(wildcards):
-    """features.smk: videos.json, plus the extractor weights for MSR-VTT-kind datasets."""
-    inputs = {"manifest": f"resources/{wildcards.dataset}/prepared/videos.json"}
-    weights = weights_file(wildcards.dataset)
-    if weights:
-        inputs["weights"] = weights
-    return inputs
-
-
-def extract_flags(wildcards):
-    """features.smk: --max-frames/--stride/--allow-failures from config `features`; each extractor
-    setting (batch_size, extractor_arg entries, the weights file) as its own --extractor-arg key=value."""
-    sect = dataset_cfg(wildcards)["features"]
-    special = ("extractor", "extractor_arg", "batch_size")
-    args = list(sect.get("extractor_arg", []))
-    if "batch_size" in sect:
-        args.append(f"batch_size={sect['batch_size']}")
-    weights = weights_file(wildcards.dataset)
-    if weights:
-        args.append(f"weights={weights}")
-    flags = [cli_flags({k: v for k, v in sect.items() if k not in special})]
-    flags += [f"--extractor-arg {shlex.quote(arg)}" for arg in args]
-    return " ".join(f for f in flags if f)
-
-
-def download_flags(wildcards):
-    entry = download_entry(wildcards)
-    flags = [f"--url {shlex.quote(entry['url'])}"]
-    flags += [f"--fallback {shlex.quote(url)}" for url in entry.get("fallback", [])]
-    if entry.get("sha256"):
-        flags.append(f"--sha256 {entry['sha256']}")
-    return " ".join(flags)
-
-
-def prefix_check(wildcards, output):
-    """Shell snippet that checks the leading SHA-256 digits, when the config names them."""
-    prefix = download_entry(wildcards).get("sha256_prefix")
-    if not prefix:
-        return "true"
-    code = ("import sys; from hanet.data.download import sha256_file; d = sha256_file(sys.argv[1]); "
-            "sys.exit(0 if d.startswith(sys.argv[2]) else "
-            "'{}: SHA-256 {} does not start with {} (sha256_prefix in config/config.yaml)'.format(sys.argv[1], d, sys.argv[2]))")
-    return f"python -c {shlex.quote(code)} {shlex.quote(str(output))} {prefix}"
-
 
 rule download_dataset_file:
     output:
@@ -123,6 +21,8 @@ rule download_dataset_file:
     wildcard_constraints:
         dataset=real_dataset_regex(),
         file=_file_regex(_dataset_downloads()),
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     retries: 2
     shell:
@@ -137,14 +37,14 @@ rule download_weights:
     params:
         flags=download_flags,
         lock=CHECKSUM_LOCK,
-        check=lambda w, output: prefix_check(w, output[0]),
     wildcard_constraints:
         file=_file_regex(_weights_downloads()),
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     retries: 2
     shell:
-        "(hanet download {params.flags} --out {output} --lock {params.lock} --no-progress && {params.check}) "
-        "> {log} 2>&1"
+        "hanet download {params.flags} --out {output} --lock {params.lock} --no-progress > {log} 2>&1"
 
 
 rule nltk_data:
@@ -155,23 +55,12 @@ rule nltk_data:
     params:
         out=lambda w, output: str(Path(output[0]).parent),
         lock=CHECKSUM_LOCK,
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     retries: 2
     shell:
         "hanet nltk-data --out {params.out} --lock {params.lock} --no-progress > {log} 2>&1"
-
-
-def prepare_flags(wildcards):
-    sect = dataset_cfg(wildcards).get("prepare", {})
-    flags = []
-    if sect.get("split"):
-        flags.append(f"--split {sect['split']}")
-    counts = sect.get("expect_counts")
-    if counts and not (counts == "published" and dataset_cfg(wildcards)["kind"] == "vatex"):
-        flags.append(f"--expect-counts {counts}")
-    if sect.get("allow_missing"):
-        flags.append("--allow-missing")
-    return " ".join(flags)
 
 
 rule prepare_msrvtt:
@@ -190,6 +79,8 @@ rule prepare_msrvtt:
         flags=prepare_flags,
     wildcard_constraints:
         dataset=datasets_of_kind("msrvtt"),
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     shell:
         "hanet msrvtt --videos-zip {input.videos} --captions-zip {input.captions} --videos-dir {output.videos} "
@@ -216,6 +107,8 @@ rule prepare_vatex:
         flags=prepare_flags,
     wildcard_constraints:
         dataset=datasets_of_kind("vatex"),
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     shell:
         "hanet vatex --train-json {input.train_json} --val-json {input.val_json} "
@@ -247,6 +140,8 @@ rule reference_table:
         name=lambda w: dataset_cfg(w)["kind"],
     wildcard_constraints:
         dataset=real_dataset_regex(),
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     shell:
         "(rm -rf {params.scratch} && hanet aggregate --runs {params.runs} --out {params.scratch} "

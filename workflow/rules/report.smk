@@ -18,12 +18,12 @@ rule aggregate:
         variants=",".join(VARIANTS),
         seeds=",".join(map(str, SEEDS)),
         baseline=comparison_flags(with_compare=False),
-        reference=lambda w: "" if dataset_cfg(w)["kind"] == "synthetic" else
-            f"--reference config/reference-results.csv --dataset-name {dataset_cfg(w)['kind']}",
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     shell:
         "hanet aggregate --runs {params.runs} --out {params.runs} --variants {params.variants} "
-        "--seeds {params.seeds} {params.baseline} {params.reference} > {log} 2>&1"
+        "--seeds {params.seeds} {params.baseline} > {log} 2>&1"
 
 
 rule plots:
@@ -43,6 +43,8 @@ rule plots:
         prepared=lambda w, input: Path(input.captions).parent,
         variants=",".join(VARIANTS),
         pair=comparison_flags(),
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     shell:
         "hanet plots --runs {params.runs} --out {params.out} --variants {params.variants} {params.pair} "
@@ -60,6 +62,8 @@ rule frames_figure:
         "logs/{dataset}/frames.log",
     params:
         prepared=lambda w, input: Path(input.manifest).parent,
+    conda:
+        "../envs/hanet.yaml"
     threads: 1
     shell:
         "hanet frames --prepared {params.prepared} --out {output} --num-videos 4 > {log} 2>&1"

@@ -19,6 +19,8 @@ rule train:
         overrides=get_overrides,
         out=lambda w, output: Path(output.checkpoint).parent,
         device=config["device"],
+    conda:
+        "../envs/hanet.yaml"
     threads: lambda w: config["train_threads"]
     resources:
         gpu=1,
