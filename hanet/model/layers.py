@@ -17,12 +17,29 @@ def topk_mean(probs: Tensor, mask: Tensor, divisor: int = 8) -> Tensor:
     """Mean of the k largest values over axis 1, k = ceil(valid / divisor), per row.
 
     probs (B, T, C), mask (B, T) bool with at least one True per row -> (B, C).
+    Under autograd: topk of the largest k in the batch, ranks past each row's k dropped.
+    Otherwise: k rounds of (max over T, take as many of its copies as still needed, remove
+    them), which are cheap reductions along T instead of a sort.
     """
     k = torch.div(mask.sum(1) + divisor - 1, divisor, rounding_mode="floor").clamp(min=1)  # (B,)
-    ranked = probs.masked_fill(~mask[:, :, None], float("-inf")).sort(dim=1, descending=True).values  # (B, T, C)
-    keep = torch.arange(probs.shape[1], device=probs.device)[None, :] < k[:, None]  # (B, T)
-    ranked = ranked.masked_fill(~keep[:, :, None], 0.0)
-    return ranked.sum(1) / k[:, None].to(probs.dtype)  # (B, C)
+    kmax = int(k.max()) if k.numel() else 1
+    bias = torch.zeros(mask.shape, dtype=probs.dtype, device=probs.device).masked_fill_(~mask, float("-inf"))
+    work = probs + bias[:, :, None]  # (B, T, C), -inf on padding
+    if torch.is_grad_enabled() and probs.requires_grad:
+        ranked = work.topk(min(kmax, work.shape[1]), dim=1).values  # (B, kmax, C)
+        keep = torch.arange(ranked.shape[1], device=probs.device)[None, :] < k[:, None]  # (B, kmax)
+        return ranked.masked_fill(~keep[:, :, None], 0.0).sum(1) / k[:, None].to(probs.dtype)
+    remaining = k[:, None].to(probs.dtype).expand(-1, probs.shape[2]).clone()  # (B, C) still to take
+    total = torch.zeros(probs.shape[0], probs.shape[2], dtype=probs.dtype, device=probs.device)
+    for i in range(kmax):
+        top = work.amax(1)  # (B, C)
+        hit = work == top[:, None, :]  # (B, T, C) every copy of the maximum
+        take = torch.minimum(hit.sum(1).to(probs.dtype), remaining)  # (B, C)
+        total += torch.where(take > 0, top * take, 0.0)
+        remaining -= take
+        if i + 1 < kmax:
+            work.masked_fill_(hit, float("-inf"))
+    return total / k[:, None].to(probs.dtype)
 
 
 class AttentionPool(nn.Module):
@@ -60,7 +77,11 @@ class MaskedConceptHead(nn.Module):
         self.norm = nn.BatchNorm1d(num_concepts)
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:  # x (B, T, D) zero on padding, mask (B, T)
-        logits = self.conv(x.transpose(1, 2)).transpose(1, 2)  # (B, T, C)
-        normed = torch.zeros_like(logits)
-        normed[mask] = self.norm(logits[mask])  # BatchNorm over the (N_valid, C) rows
-        return torch.sigmoid(normed).masked_fill(~mask[:, :, None], 0.0)  # (B, T, C)
+        if self.conv.kernel_size[0] == 1:  # a per-step linear map: only the valid steps are computed
+            rows = F.linear(x[mask], self.conv.weight[:, :, 0], self.conv.bias)  # (N_valid, C)
+        else:
+            rows = self.conv(x.transpose(1, 2)).transpose(1, 2)[mask]  # (N_valid, C)
+        normed = self.norm(rows)  # BatchNorm over the (N_valid, C) rows
+        out = torch.zeros(*mask.shape, normed.shape[1], dtype=normed.dtype, device=normed.device)
+        out[mask] = torch.sigmoid(normed)
+        return out  # (B, T, C), 0 on padding

@@ -22,22 +22,17 @@ from .layers import AttentionPool, MaskedConceptHead, masked_softmax, topk_mean
 def phrase_pool(states: Tensor, masks: Tensor) -> Tensor:
     """Max-pool word states under each phrase mask; empty phrases give 0.
 
-    states (B, L, D), masks (B, P, L) bool -> (B, P, D). The arg-max is found without
-    autograd (no (B, P, L, D) tensor is kept for backward); values are then gathered.
+    states (B, L, D), masks (B, P, L) bool -> (B, P, D). Only the (phrase, word) pairs in
+    the masks are visited: their word rows are gathered and reduced per phrase (amax).
     """
-    with torch.no_grad():
-        fill = torch.finfo(states.dtype).min
-        picked = states[:, None, :, :].masked_fill(~masks[:, :, :, None], fill)  # (B, P, L, D)
-        where = picked.argmax(dim=2)  # (B, P, D) word position of each maximum
-    pooled = _gather_words(states, where)  # (B, P, D)
-    return pooled.masked_fill(~masks.any(-1)[:, :, None], 0.0)
-
-
-def _gather_words(states: Tensor, where: Tensor) -> Tensor:
-    """out[b, p, d] = states[b, where[b, p, d], d]; states (B, L, D), where (B, P, D)."""
-    B, P, D = where.shape
-    flat = where.reshape(B, P * D) * D + torch.arange(D, device=where.device).repeat(P)[None, :]  # (B, P*D)
-    return states.reshape(B, -1).gather(1, flat).reshape(B, P, D)
+    B, P, L = masks.shape
+    D = states.shape[2]
+    b, p, w = masks.nonzero(as_tuple=True)  # (nnz,) each
+    rows = states[b, w]  # (nnz, D)
+    out = torch.zeros(B * P, D, dtype=states.dtype, device=states.device)
+    index = (b * P + p)[:, None].expand(-1, D)  # (nnz, D)
+    out = out.scatter_reduce(0, index, rows, "amax", include_self=False)  # untouched rows stay 0
+    return out.view(B, P, D)
 
 
 def reverse_within_length(x: Tensor, lengths: Tensor) -> Tensor:
