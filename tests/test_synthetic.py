@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from hanet.data.synth_language import LEXICON, captions_for, gold_tags
+from hanet.data.synth_language import AMBIGUOUS, LEXICON, captions_for, gold_tags
 from hanet.data.synth_world import WorldConfig, sample_world
 from hanet.data.synthetic import build_treebank, generate, split_counts
 from hanet.errors import HanetError
@@ -75,7 +75,40 @@ def test_treebank_has_train_captions_only(tiny_raw):
     train = {v["video_id"] for v in ann["videos"] if v["split"] == "train"}
     assert len(tb["sentences"]) == sum(s["video_id"] in train for s in ann["sentences"])
     s = tb["sentences"][0]
-    assert [LEXICON[w][0] for w in s["tokens"]] == s["tags"]
+    assert gold_tags(s["tokens"])[0] == s["tags"]
+    assert all(LEXICON[w][0] == t for w, t in zip(s["tokens"], s["tags"]) if w not in AMBIGUOUS)
+
+
+def test_ambiguous_words_tagged_by_context():
+    def tagged(caption):
+        toks = tokenize(caption)
+        return dict(zip(toks, gold_tags(toks)[0]))
+
+    assert tagged("a red ball moves to the left")["left"] == "NN"
+    assert tagged("a red ball moves left , then it turns round")["left"] == "RB"
+    assert tagged("the box is sliding right at first")["right"] == "RB"
+    t = tagged("a small round red ball spins round")
+    assert t["round"] == "RP" and gold_tags(tokenize("a round ball"))[0][1] == "JJ"
+    assert tagged("the cube makes a quick jump")["jump"] == "NN"
+    assert tagged("the cube does a spin")["spin"] == "NN"
+    t = tagged("the cube starts to jump")
+    assert t["jump"] == "VB" and t["to"] == "TO" and t["starts"] == "VBZ"
+    assert gold_tags(tokenize("a gem gives a flash"))[1][-1] == "flash"
+
+
+def test_ambiguity_knob():
+    clips = sample_world(np.random.default_rng(2), 200, WorldConfig())
+    caps = {}
+    for amb in (0.0, 0.3):
+        rng = np.random.default_rng(3)
+        caps[amb] = [c for clip in clips for c in captions_for(rng, clip, 5, ambiguity=amb)]
+    pairs = {amb: {(w, t) for c in cs for w, t in zip(tokenize(c), gold_tags(tokenize(c))[0]) if w in AMBIGUOUS}
+             for amb, cs in caps.items()}
+    forms = lambda ps: {w for w, _ in ps if sum(v == w for v, _ in ps) > 1}
+    assert forms(pairs[0.0]) == set()  # the unambiguous language: one tag per word form
+    assert {"left", "right", "round", "jump", "spin"} <= forms(pairs[0.3])
+    with pytest.raises(ValueError):
+        captions_for(np.random.default_rng(0), clips[0], 1, ambiguity=1.5)
 
 
 def test_treebank_rejects_non_synthetic_words():

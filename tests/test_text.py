@@ -47,6 +47,17 @@ def test_role_graph_progressive_time_and_unattached_noun():
     assert [0, 2] in edges and [2, 1] not in edges and [1, 4] in edges
 
 
+def test_role_graph_ambiguous_words():
+    _, nodes, _ = _graph("the round ball moves left , then it starts to turn round")
+    assert [(n.get("role"), n.get("lemma")) for n in nodes] == [
+        (None, None), ("V", "move"), ("V", "turn"), ("ARG0", "ball"), ("ARG0", "it")]
+    assert nodes[2]["positions"] == [8, 9, 10, 11]  # "starts to turn round": one verb group
+    _, nodes, _ = _graph("a cube makes a quick jump at the end")
+    assert [(n.get("role"), n.get("lemma")) for n in nodes] == [
+        (None, None), ("V", "make"), ("ARG0", "cube"), ("ARG1", "jump"), ("ARGM-TMP", "end")]
+    assert [c.kind for c in chunk(["VBZ", "TO", "DT", "NN"])] == ["VP", "NP"]  # "moves to the left"
+
+
 def test_role_graph_limits_and_object():
     toks = "a man throws a ball then kicks a can then eats a cake then drinks tea then runs".split()
     pos = ["DT", "NN", "VBZ", "DT", "NN", "RB", "VBZ", "DT", "NN", "RB", "VBZ", "DT", "NN", "RB", "VBZ", "NN", "RB", "VBZ"]
@@ -74,6 +85,12 @@ def test_tagger_heldout_accuracy_and_determinism(tiny_raw, tiny_root):
     tagger = train_tagger(train)
     acc = accuracy(tagger, val)
     assert acc["tokens"] > 100 and acc["accuracy"] > 0.97
+    assert acc["ambiguous_forms"] >= 3 and acc["ambiguous_tokens"] >= 5
+    assert acc["ambiguous_accuracy"] >= acc["ambiguous_majority_baseline"]
+    assert {"left", "right"} <= tagger.ambiguous_forms and "ball" not in tagger.ambiguous_forms
+    tiny = [{"tokens": ["to", "the", "left"], "tags": ["TO", "DT", "NN"]},
+            {"tokens": ["moves", "left"], "tags": ["VBZ", "RB"]}]
+    assert accuracy(tagger, tiny, ambiguous=frozenset({"left"}))["ambiguous_tokens"] == 2
     again = train_tagger(train)
     assert again.tag(val[0]["tokens"]) == tagger.tag(val[0]["tokens"])
     with pytest.raises(HanetError):

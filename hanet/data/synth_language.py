@@ -1,8 +1,14 @@
 """The synthetic captions: a small English grammar with synonyms and varied structure.
 
-Every word of the language has exactly one Penn Treebank tag and one lemma
-(:data:`LEXICON`), so the gold tags and lemmas of any caption follow from its tokens
-(:func:`gold_tags`). A caption describes a subset of a clip: one or two of its acting
+Most words have one Penn Treebank tag and one lemma (:data:`LEXICON`); a few word forms
+are lexically ambiguous and take their tag from context (:data:`AMBIGUOUS`): "left" /
+"right" are nouns in "to the left" but adverbs in "moves left"; "round" is an adjective in
+"a round ball" but a particle in "turns round"; action words are nouns in "makes a quick
+jump" / "does a spin", infinitives (VB) in "starts to jump" and VBP elsewhere. The grammar
+is small enough that :func:`gold_tags` resolves them by the previous token, so gold tags
+and lemmas still follow from a caption's tokens. ``ambiguity`` (default :data:`AMBIGUITY`)
+is the probability of each ambiguous construction; 0 gives the unambiguous language with
+exactly the same random draws as before it existed. A caption describes a subset of a clip: one or two of its acting
 objects, one or both of an object's actions (``"... and then ..."``), temporal modifiers
 for actions confined to part of the clip, and sometimes the scene. Distractor objects
 are never mentioned.
@@ -52,6 +58,15 @@ ACTION_PHRASES = {
     "shrink": [("shrink", ""), ("contract", ""), ("get", "smaller")],
     "blink": [("blink", ""), ("flash", ""), ("flicker", "")],
 }
+# ambiguous constructions: light verb + action noun, aspectual verb + infinitive
+NOUN_ACTIONS = {
+    "jump": [("makes", "jump"), ("does", "hop"), ("makes", "bounce")],
+    "spin": [("does", "spin"), ("makes", "turn")],
+    "blink": [("gives", "flash"), ("gives", "blink"), ("gives", "flicker")],
+}
+ACTION_ADJECTIVES = ("quick", "short", "sudden", "little")
+ASPECT_VERBS = ("starts", "begins")
+AMBIGUITY = 0.3
 EARLY = ("at the start", "at the beginning", "at first")
 LATE = ("at the end", "later", "in the end")
 
@@ -74,31 +89,74 @@ LEXICON.update({
     "lawn": ("NN", "lawn"), "field": ("NN", "field"), "sky": ("NN", "sky"), "air": ("NN", "air"),
     "night": ("NN", "night"), "dark": ("NN", "dark"), "desert": ("NN", "desert"), "sand": ("NN", "sand"),
     "room": ("NN", "room"), "sea": ("NN", "sea"), "water": ("NN", "water"), "ocean": ("NN", "ocean"),
+    "makes": ("VBZ", "make"), "does": ("VBZ", "do"), "gives": ("VBZ", "give"), "starts": ("VBZ", "start"),
+    "begins": ("VBZ", "begin"), "quick": ("JJ", "quick"), "short": ("JJ", "short"), "sudden": ("JJ", "sudden"),
+    "round": ("JJ", "round"),
 })
+_BASE_VERBS = {f[2] for f in VERB_FORMS.values()}
+# word form -> tags it takes in context (see gold_tags); every other word has its LEXICON tag only
+AMBIGUOUS: dict[str, tuple[str, ...]] = {"left": ("NN", "RB"), "right": ("NN", "RB"), "round": ("JJ", "RP")}
+AMBIGUOUS.update({w: ("NN", "VB") for _opts in NOUN_ACTIONS.values() for _, w in _opts})
 
 
 def gold_tags(tokens: list[str]) -> tuple[list[str], list[str]]:
-    """Penn tags and lemmas of a tokenized synthetic caption; KeyError names an unknown word."""
-    pairs = [LEXICON[t] for t in tokens]
-    return [p[0] for p in pairs], [p[1] for p in pairs]
+    """Penn tags and lemmas of a tokenized synthetic caption; KeyError names an unknown word.
+
+    Ambiguous forms are resolved by the previous token, which decides them in this grammar:
+    "left"/"right" NN after a determiner ("to the left"), else RB ("moves left"); "round" RP
+    after a verb ("turns round"), else JJ ("a round ball"); a verb's base form NN after a
+    determiner or adjective ("a quick spin"), VB after "to" ("starts to spin"), else VBP.
+    """
+    tags, lemmas = [], []
+    for i, t in enumerate(tokens):
+        tag, lemma = LEXICON[t]
+        prev_tok, prev_tag = (tokens[i - 1], tags[-1]) if i else ("", "")
+        if t in ("left", "right"):
+            tag = "NN" if prev_tag == "DT" else "RB"
+        elif t == "round":
+            tag = "RP" if prev_tag.startswith("VB") else "JJ"
+        elif t in _BASE_VERBS:
+            tag = "NN" if prev_tag in ("DT", "JJ") else "VB" if prev_tok == "to" else "VBP"
+        tags.append(tag)
+        lemmas.append(lemma)
+    return tags, lemmas
 
 
 def _pick(rng: np.random.Generator, options):
     return options[int(rng.integers(len(options)))]
 
 
-def noun_phrase(rng: np.random.Generator, obj: Obj) -> list[str]:
+def _amb(rng: np.random.Generator, p: float) -> bool:
+    """True with probability ``p``; draws nothing when ``p`` is 0 (the unambiguous language)."""
+    return p > 0 and rng.random() < p
+
+
+def noun_phrase(rng: np.random.Generator, obj: Obj, amb: float = 0.0) -> list[str]:
     words = [_pick(rng, ("a", "the"))]
     if rng.random() < 0.35:
         words.append(_pick(rng, SIZE_WORDS[obj.size]))
+    if obj.shape == "circle" and _amb(rng, amb / 2):
+        words.append("round")
     if rng.random() < 0.92:
         words.append(obj.colour)
     return words + [_pick(rng, NOUNS[obj.shape])]
 
 
-def verb_phrase(rng: np.random.Generator, seg: Segment, form: int) -> list[str]:
-    """form: 0 VBZ ("jumps"), 1 VBG ("jumping"), 2 VBP ("jump")."""
+def verb_phrase(rng: np.random.Generator, seg: Segment, form: int, amb: float = 0.0) -> list[str]:
+    """form: 0 VBZ ("jumps"), 1 VBG ("jumping"), 2 VBP ("jump").
+
+    With probability ``amb`` each, a VBZ phrase becomes "makes a (quick) jump" (for actions
+    in NOUN_ACTIONS) or "starts to jump"; "to the left" becomes "left"; "around" "round".
+    """
+    if form == 0 and seg.action in NOUN_ACTIONS and _amb(rng, amb):
+        verb, noun = _pick(rng, NOUN_ACTIONS[seg.action])
+        adj = [_pick(rng, ACTION_ADJECTIVES)] if rng.random() < 0.4 else []
+        return [verb, "a"] + adj + [noun]
     lemma, comp = _pick(rng, ACTION_PHRASES[seg.action])
+    if seg.action in ("left", "right", "spin") and _amb(rng, amb):
+        comp = {"left": "left", "right": "right"}.get(seg.action, "round" if lemma in ("spin", "turn") else comp)
+    if form == 0 and _amb(rng, amb / 2):
+        return [_pick(rng, ASPECT_VERBS), "to", VERB_FORMS[lemma][2]] + comp.split()
     return [VERB_FORMS[lemma][form]] + comp.split()
 
 
@@ -108,44 +166,45 @@ def time_phrase(rng: np.random.Generator, seg: Segment, p: float = 0.6) -> list[
     return _pick(rng, EARLY if seg.start < 0.01 else LATE).split()
 
 
-def _one_object(rng: np.random.Generator, obj: Obj) -> list[str]:
+def _one_object(rng: np.random.Generator, obj: Obj, amb: float = 0.0) -> list[str]:
     segs = obj.segments
     if len(segs) == 2 and rng.random() < 0.7:  # temporal order
-        a, b = verb_phrase(rng, segs[0], 0), verb_phrase(rng, segs[1], 0)
+        a, b = verb_phrase(rng, segs[0], 0, amb), verb_phrase(rng, segs[1], 0, amb)
         kind = int(rng.integers(3))
         if kind == 0:
-            return noun_phrase(rng, obj) + a + ["and", "then"] + b
+            return noun_phrase(rng, obj, amb) + a + ["and", "then"] + b
         if kind == 1:
-            return noun_phrase(rng, obj) + a + [",", "then", "it"] + b
-        return ["first"] + noun_phrase(rng, obj) + a + [",", "then", "it"] + b
+            return noun_phrase(rng, obj, amb) + a + [",", "then", "it"] + b
+        return ["first"] + noun_phrase(rng, obj, amb) + a + [",", "then", "it"] + b
     seg = _pick(rng, segs)
     kind = int(rng.integers(3))
     if kind == 0:
-        return noun_phrase(rng, obj) + verb_phrase(rng, seg, 0) + time_phrase(rng, seg)
+        return noun_phrase(rng, obj, amb) + verb_phrase(rng, seg, 0, amb) + time_phrase(rng, seg)
     if kind == 1:
-        return noun_phrase(rng, obj) + ["is"] + verb_phrase(rng, seg, 1) + time_phrase(rng, seg)
+        return noun_phrase(rng, obj, amb) + ["is"] + verb_phrase(rng, seg, 1, amb) + time_phrase(rng, seg)
     head = [_pick(rng, ("a", "the")), _pick(rng, ("video", "clip")), "of"]
-    return head + noun_phrase(rng, obj) + verb_phrase(rng, seg, 1) + time_phrase(rng, seg)
+    return head + noun_phrase(rng, obj, amb) + verb_phrase(rng, seg, 1, amb) + time_phrase(rng, seg)
 
 
-def _two_objects(rng: np.random.Generator, o1: Obj, o2: Obj) -> list[str]:
+def _two_objects(rng: np.random.Generator, o1: Obj, o2: Obj, amb: float = 0.0) -> list[str]:
     s1, s2 = _pick(rng, o1.segments), _pick(rng, o2.segments)
     if s2.end <= s1.start + 1e-6:
         (o1, s1), (o2, s2) = (o2, s2), (o1, s1)
-    first = noun_phrase(rng, o1) + verb_phrase(rng, s1, 0)
-    second = noun_phrase(rng, o2) + verb_phrase(rng, s2, 0)
+    first = noun_phrase(rng, o1, amb) + verb_phrase(rng, s1, 0, amb)
+    second = noun_phrase(rng, o2, amb) + verb_phrase(rng, s2, 0, amb)
     if s1.end <= s2.start + 1e-6:  # strictly ordered in time
         return first + _pick(rng, ([",", "then"], ["and", "then"], ["before"])) + second
     return first + _pick(rng, (["while"], ["and"])) + second
 
 
-def caption_tokens(rng: np.random.Generator, clip: Clip) -> list[str]:
+def caption_tokens(rng: np.random.Generator, clip: Clip, ambiguity: float = AMBIGUITY) -> list[str]:
+    amb = ambiguity
     acting = [o for o in clip.objects if not o.distractor]
     if len(acting) >= 2 and rng.random() < 0.5:
         i, j = sorted(int(k) for k in rng.choice(len(acting), size=2, replace=False))
-        words = _two_objects(rng, acting[i], acting[j])
+        words = _two_objects(rng, acting[i], acting[j], amb)
     else:
-        words = _one_object(rng, _pick(rng, acting))
+        words = _one_object(rng, _pick(rng, acting), amb)
     if rng.random() < 0.35:
         scene = _pick(rng, SCENE_PHRASES[clip.scene]).split()
         words = scene + [","] + words if rng.random() < 0.3 and words[0] not in ("first",) else words + scene
@@ -156,12 +215,14 @@ def detokenize(tokens: list[str]) -> str:
     return " ".join(tokens).replace(" ,", ",")
 
 
-def captions_for(rng: np.random.Generator, clip: Clip, num: int) -> list[str]:
+def captions_for(rng: np.random.Generator, clip: Clip, num: int, ambiguity: float = AMBIGUITY) -> list[str]:
     """``num`` captions, distinct when the grammar allows it within a few tries."""
+    if not 0.0 <= ambiguity <= 1.0:
+        raise ValueError(f"ambiguity must be in [0, 1], got {ambiguity}")
     out: list[str] = []
     for _ in range(num):
         for _try in range(8):
-            cap = detokenize(caption_tokens(rng, clip))
+            cap = detokenize(caption_tokens(rng, clip, ambiguity))
             if cap not in out:
                 break
         out.append(cap)

@@ -12,6 +12,10 @@ SRL with chunking (NLTK ``RegexpParser`` over Penn tags) and positional rules:
   that verb's ARG0;
 * any other NP gets role NOUN and attaches to the root.
 
+A verb group with an infinitive ("starts to spin", "is trying to fix") is one VP chunk
+whose head is its last non-auxiliary verb ("spin"); adverbs (RB, "moves left") and
+particles (RP, "turns round") are never noun phrases.
+
 Graph (docs/interfaces.md): node 0 root; then at most ``max_verbs`` verb nodes (role V),
 then at most ``max_nouns`` noun nodes; edges root->verb, verb->noun and noun->verb for
 attached nouns, root->noun otherwise.
@@ -27,7 +31,7 @@ from nltk.tree import Tree
 GRAMMAR = r"""
 NP: {<DT|PRP\$|CD>*<JJ.*|VBN|CD>*<NN.*>+}
     {<PRP|EX>}
-VP: {<MD>?<VB.*>+<RP>?}
+VP: {<MD>?<VB.*>+(<TO><VB>)?<RP>?}
 """
 _PARSER = RegexpParser(GRAMMAR)
 PREP_ROLES = {

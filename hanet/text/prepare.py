@@ -141,4 +141,7 @@ def cli(argv: list[str]) -> None:
     if "heldout_val" in report:
         r = report["heldout_val"]
         print(f"tagger accuracy on held-out val captions: {r['accuracy']:.4f} ({r['tokens']} tokens)")
+        if r.get("ambiguous_tokens"):
+            print(f"  on ambiguous word forms ({r['ambiguous_forms']} forms): {r['ambiguous_accuracy']:.4f} "
+                  f"({r['ambiguous_tokens']} tokens; majority-tag baseline {r['ambiguous_majority_baseline']:.4f})")
     print(f"{report['unique_captions']} unique captions parsed -> {a.out}")
