@@ -42,6 +42,24 @@ def topk_mean(probs: Tensor, mask: Tensor, divisor: int = 8) -> Tensor:
     return total / k[:, None].to(probs.dtype)
 
 
+class Dropout(nn.Module):
+    """Inverted dropout drawing a uniform mask (rand >= p), much cheaper on the CPU than
+    bernoulli_; same distribution as nn.Dropout, identity in eval mode or with p = 0."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = float(p)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = torch.rand_like(x).ge_(self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))
+        return x * keep
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
 class AttentionPool(nn.Module):
     """Linear(d -> 1) scores, masked softmax over the sequence, weighted sum."""
 

@@ -98,7 +98,7 @@ def _video_block(unit: Tensor, bias: Tensor, ph_unit: Tensor, owner: Tensor, Nt:
         sims = (U @ T.t()).view(n, pb, r)  # (n, Pb, r) cosines
         if grad:
             pos = sims.clamp(min=0)
-            scale = tau / torch.linalg.vector_norm(pos, dim=1, keepdim=True).clamp(min=EPS)  # (n, 1, r)
+            scale = tau * torch.linalg.vecdot(pos, pos, dim=1)[:, None, :].clamp(min=EPS * EPS).rsqrt()  # (n, 1, r)
             f = torch.exp(torch.addcmul(bias, pos, scale))  # (n, Pb, r)
             numer = (f * sims).sum(1)  # (n, r)
             quad = (torch.bmm(gram, f) * f).sum(1)  # (n, r)

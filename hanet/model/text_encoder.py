@@ -16,7 +16,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .config import ModelConfig
 from .embeddings import TextEmbedding
 from .inputs import TextInput
-from .layers import AttentionPool, MaskedConceptHead, masked_softmax, topk_mean
+from .layers import AttentionPool, Dropout, MaskedConceptHead, masked_softmax, topk_mean
 
 
 def phrase_pool(states: Tensor, masks: Tensor) -> Tensor:
@@ -52,7 +52,7 @@ class AttentionGCN(nn.Module):
         self.query = nn.Linear(dim, dim, bias=False)
         self.key = nn.Linear(dim, dim, bias=False)
         self.value = nn.Linear(dim, dim, bias=False)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.norm = nn.LayerNorm(dim)
 
     def forward(self, nodes: Tensor, adjacency: Tensor, real: Tensor) -> Tensor:

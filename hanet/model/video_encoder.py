@@ -12,7 +12,7 @@ from torch import Tensor
 from .config import ModelConfig
 from .embeddings import VideoEmbedding
 from .inputs import VideoInput
-from .layers import AttentionPool, MaskedConceptHead, SqueezeExcite, topk_mean
+from .layers import AttentionPool, Dropout, MaskedConceptHead, SqueezeExcite, topk_mean
 
 
 def window_means(x: Tensor, mask: Tensor, half: int) -> Tensor:
@@ -40,7 +40,7 @@ class VideoEncoder(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = Dropout(cfg.dropout)
         if cfg.has("global"):
             self.event_proj = nn.Linear(cfg.ft_dim, cfg.dim)
             self.event_pool = AttentionPool(cfg.dim)
