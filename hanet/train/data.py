@@ -73,6 +73,13 @@ def take(batch, index: torch.Tensor):
     return type(batch)(**{f.name: getattr(batch, f.name)[index] for f in dataclasses.fields(batch)})
 
 
+def trim_words(text: TextInput) -> TextInput:
+    """Cut the word axis to the longest caption of the batch (padding carries no information)."""
+    L = int(text.lengths.max())
+    return dataclasses.replace(text, words=text.words[:, :L], verb_masks=text.verb_masks[..., :L],
+                               noun_masks=text.noun_masks[..., :L])
+
+
 def model_dims(data_dir: str | Path, features: str | Path) -> dict:
     """Data-derived model sizes: feature dim, vocabulary and concept vocabulary sizes."""
     text = Path(data_dir) / "text"

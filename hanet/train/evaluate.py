@@ -21,7 +21,7 @@ from hanet.errors import HanetError
 from hanet.io import atomic_path, read_json, write_json
 from hanet.model.hanet import HANet
 from hanet.model.retrieval import score_matrix
-from hanet.train.data import SplitData, load_split, take
+from hanet.train.data import SplitData, load_split, take, trim_words
 from hanet.train.provenance import provenance, resolve_device
 
 NUM_EXAMPLES = 8
@@ -35,7 +35,7 @@ def encode_split(model: HANet, data: SplitData, batch_size: int, device: torch.d
     ve = [model.encode_video(take(data.videos, torch.arange(i, min(i + batch_size, len(data.video_ids)))).to(device))
           for i in range(0, len(data.video_ids), batch_size)]
     n_text = texts.words.shape[0]
-    te = [model.encode_text(take(texts, torch.arange(i, min(i + batch_size, n_text))).to(device))
+    te = [model.encode_text(trim_words(take(texts, torch.arange(i, min(i + batch_size, n_text)))).to(device))
           for i in range(0, n_text, batch_size)]
     return type(ve[0]).cat(ve), type(te[0]).cat(te)
 

@@ -27,7 +27,7 @@ from hanet import config as run_config
 from hanet.errors import HanetError
 from hanet.io import atomic_path, write_text
 from hanet.model.hanet import HANet
-from hanet.train.data import SplitData, TextResources, load_split, model_dims, take
+from hanet.train.data import SplitData, TextResources, load_split, model_dims, take, trim_words
 from hanet.train.evaluate import evaluate_split
 from hanet.train.provenance import resolve_device
 
@@ -93,7 +93,7 @@ def train_epoch(model: HANet, opt: torch.optim.Optimizer, data: SplitData, cfg, 
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=tcfg.bf16 and device.type == "cuda")
     for idx in tqdm(batches, desc=f"epoch {epoch}", leave=False, mininterval=10, disable=None):
         videos = take(data.videos, data.caption_video[idx]).to(device)  # (B, F, D)
-        texts = take(data.texts, idx).to(device)
+        texts = trim_words(take(data.texts, idx)).to(device)
         targets = take(data.targets, idx).to(device) if cfg.model.concept_branch else None
         with autocast:
             terms = model(videos, texts, targets)
