@@ -94,7 +94,10 @@ def bench_eval(cfg: ModelConfig, device, n_videos: int, n_texts: int, video_chun
     err = oracle_error(model, cfg, device)
     encode(model, cfg, 8, 8, device)  # warm-up
     g = torch.Generator().manual_seed(1)
-    videos = [random_video(cfg, min(256, n_videos - i), g).to(device) for i in range(0, n_videos, 256)]
+    # Evaluation videos have every frame valid: real MSR-VTT clips nearly always give the full 20
+    # sampled frames, and the scorer skips padded frames, so random lengths would flatter it.
+    videos = [random_video(cfg, min(256, n_videos - i), g, min_frames=cfg.max_frames).to(device)
+              for i in range(0, n_videos, 256)]
     texts = [random_text(cfg, min(256, n_texts - i), g).to(device) for i in range(0, n_texts, 256)]
     with torch.no_grad():
         sync(device)

@@ -7,9 +7,11 @@ from .config import ModelConfig
 from .inputs import ConceptTargets, TextInput, VideoInput
 
 
-def random_video(cfg: ModelConfig, batch: int, gen: torch.Generator, frames: int | None = None) -> VideoInput:
+def random_video(cfg: ModelConfig, batch: int, gen: torch.Generator, frames: int | None = None,
+                 min_frames: int = 1) -> VideoInput:
+    """Videos of min_frames..F valid frames (F = frames or cfg.max_frames), zero-padded."""
     F = frames or cfg.max_frames
-    lengths = torch.randint(1, F + 1, (batch,), generator=gen)
+    lengths = torch.randint(min(min_frames, F), F + 1, (batch,), generator=gen)
     feats = torch.randn(batch, F, cfg.ft_dim, generator=gen).abs()  # ResNet-like, non-negative
     feats = feats * (torch.arange(F)[None, :] < lengths[:, None])[:, :, None]
     return VideoInput(frames=feats, lengths=lengths)
