@@ -63,7 +63,14 @@ def _merge(base: Any, layer: Any, source: str) -> Any:
     except OmegaConfBaseException as err:
         key = getattr(err, "full_key", None) or "?"
         msg = str(err).splitlines()[0]
-        raise HanetError(f"{source}: invalid key '{key}': {msg}") from None
+        if "not in" in msg:  # an unknown key
+            raise HanetError(f"{source}: unknown key '{key}': {msg}") from None
+        expected = OmegaConf.select(base, key, default=None)
+        if OmegaConf.is_list(expected):
+            expected = OmegaConf.to_container(expected)
+        given = OmegaConf.select(OmegaConf.create(layer or {}), key, default=None)
+        raise HanetError(f"{source}: key '{key}' has the wrong type: expected {type(expected).__name__} "
+                         f"(default {expected!r}), got {given!r}") from None
 
 
 def _read_yaml(path: Path) -> dict:
