@@ -90,13 +90,14 @@ def recall_figure(runs: pd.DataFrame, variants: list[str], colors: dict) -> plt.
 
 
 def val_curve_figure(logs: pd.DataFrame, variants: list[str], colors: dict) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, ax = plt.subplots(figsize=(9.5, 4.8))
     sns.lineplot(logs, x="epoch", y="val_rsum", hue="variant", hue_order=variants, palette=colors,
                  errorbar="sd", marker="o", ax=ax)
     ax.set(title="Validation rsum per epoch (line: mean over seeds; band: std)",
            xlabel="epoch", ylabel="validation rsum (sum of six recalls, %)")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(title="variant", frameon=False, loc="best")
+    # beside the axes: with eight variants a legend inside hides the curves
+    ax.legend(title="variant", frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
