@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+from workflow_copy import copy_workflow
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--config", "datasets=[synth_tiny]", "seeds=[0]", "ablations=[full,global_only]"]
 
 pytestmark = pytest.mark.workflow
@@ -44,10 +44,7 @@ def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("wf")
-    for name in ("Snakefile", "workflow", "config", "ablations"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+    work = copy_workflow(tmp_path_factory.mktemp("wf"))
     snakemake(work, *TINY)
     return work
 

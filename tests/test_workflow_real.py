@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from workflow_copy import copy_workflow
 
-ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.workflow
 
@@ -51,10 +50,7 @@ def job_blocks(text: str) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("wf_real")
-    for name in ("Snakefile", "workflow", "config", "ablations"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+    work = copy_workflow(tmp_path_factory.mktemp("wf_real"))
     return work
 
 

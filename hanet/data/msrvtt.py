@@ -32,6 +32,7 @@ import re
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from hanet.argtypes import triple
 from hanet.data.download import extract_archive
 from hanet.data.prepare import SPLITS, check_counts, prepare_annotation, splits_and_captions
 from hanet.errors import HanetError
@@ -177,13 +178,7 @@ def _write_1ka(annotation: dict, lists: dict[str, list[str]], out: Path,
 def _counts(text: str) -> tuple[int, int, int] | None | str:
     if text.lower() in ("none", "published"):
         return None if text.lower() == "none" else "published"
-    try:
-        parts = tuple(int(x) for x in text.split(","))
-    except ValueError:
-        parts = ()
-    if len(parts) != 3:
-        raise argparse.ArgumentTypeError(f"expected train,val,test counts (or none), got {text!r}")
-    return parts  # type: ignore[return-value]
+    return triple(int, "train,val,test counts (or none / published)")(text)
 
 
 def cli(argv: list[str]) -> None:

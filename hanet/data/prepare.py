@@ -16,6 +16,7 @@ import argparse
 import os
 from pathlib import Path
 
+from hanet.argtypes import triple
 from hanet.errors import HanetError
 from hanet.io import read_json, write_json, write_text
 
@@ -85,14 +86,7 @@ def prepare_annotation(annotation: dict, out_dir: str | os.PathLike, videos_dir:
     return splits
 
 
-def _counts(text: str) -> tuple[int, int, int]:
-    try:
-        parts = tuple(int(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected train,val,test counts, got {text!r}") from None
-    if len(parts) != 3:
-        raise argparse.ArgumentTypeError(f"expected train,val,test counts, got {text!r}")
-    return parts  # type: ignore[return-value]
+_counts = triple(int, "train,val,test counts")
 
 
 def cli(argv: list[str]) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from hanet.argtypes import triple
 from hanet.data.synth_language import captions_for, gold_tags
 from hanet.data.synth_render import encode_mp4, render
 from hanet.data.synth_world import WorldConfig, sample_world
@@ -93,14 +94,7 @@ def build_treebank(annotation: dict, split: str = "train", source: str = "annota
     return {"split": split, "tagset": "penn", "sentences": sentences}
 
 
-def _fractions(text: str) -> tuple[float, float, float]:
-    try:
-        parts = tuple(float(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected three comma-separated numbers, got {text!r}") from None
-    if len(parts) != 3:
-        raise argparse.ArgumentTypeError(f"expected three comma-separated numbers, got {text!r}")
-    return parts  # type: ignore[return-value]
+_fractions = triple(float, "train,val,test fractions")
 
 
 def cli_synth(argv: list[str]) -> None:
