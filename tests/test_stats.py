@@ -75,3 +75,17 @@ def test_deterministic_and_checks_shapes():
     assert paired_bootstrap(a, b, c, d, 100, 7) == paired_bootstrap(a, b, c, d, 100, 7)
     with pytest.raises(ValueError, match="equal shapes"):
         paired_bootstrap(a, b[:-1], c, d, 10, 0)
+
+
+def test_seed_separation_lists_only_non_overlapping_ranges():
+    from hanet.results.stats import seed_separation
+
+    per_seed = {"full": {0: 210.0, 1: 200.0, 2: 205.0},     # range 200..210
+                "global": {0: 190.0, 1: 199.0, 2: 195.0},   # range 190..199: below full entirely
+                "local": {0: 180.0, 1: 202.0, 2: 170.0}}    # overlaps both
+    rows = seed_separation(per_seed)
+    assert [(r["ahead"], r["behind"]) for r in rows] == [("full", "global")]
+    (row,) = rows
+    assert row["mean_diff"] == pytest.approx(205.0 - 194.666666, abs=1e-4)
+    assert (row["min_ahead"], row["max_behind"], row["paired_wins"], row["paired_seeds"]) == (200.0, 199.0, 3, 3)
+    assert seed_separation({"a": {0: 1.0}, "b": {0: 1.0}}) == []  # ties are not "ahead"

@@ -22,7 +22,7 @@ from hanet.io import atomic_path
 from hanet.metrics import RECALL_KS, chance_metrics
 from hanet.results import collect, tables
 from hanet.results.collect import DIRECTIONS, METRIC_COLUMNS, SUMMARY_KEYS, Run
-from hanet.results.stats import mean_std, paired_bootstrap
+from hanet.results.stats import mean_std, paired_bootstrap, seed_separation
 
 
 def _csv_list(text: str | None, cast=str) -> list | None:
@@ -122,6 +122,9 @@ def ablation_frame(summary: pd.DataFrame, comps: dict, chance: dict, baseline: s
     return pd.concat([df, pd.DataFrame([chance_cells])], ignore_index=True)
 
 
+SEPARATION_COLUMNS = ("ahead", "behind", "mean_diff", "min_ahead", "max_behind", "paired_wins", "paired_seeds")
+
+
 def write_csv(path: Path, df: pd.DataFrame) -> None:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False, float_format="%.10g")
@@ -130,7 +133,7 @@ def write_csv(path: Path, df: pd.DataFrame) -> None:
 def aggregate(runs_root: Path, out: Path, variants: list[str] | None = None, seeds: list[int] | None = None,
               baseline: str = "full", n_boot: int = 2000, seed: int = 0,
               reference: Path | None = None, dataset_name: str | None = None) -> pd.DataFrame:
-    """Write runs.csv, ablation.{csv,md,tex} (and reference.{csv,md}) under ``out``."""
+    """Write runs.csv, ablation.{csv,md,tex}, ablation_pairs.csv (and reference.{csv,md}) under ``out``."""
     if reference is not None and not dataset_name:
         raise HanetError("--reference needs --dataset-name (the dataset column to match)")
     pairs = collect.select(runs_root, variants, seeds)
@@ -157,7 +160,9 @@ def aggregate(runs_root: Path, out: Path, variants: list[str] | None = None, see
     out = Path(out)
     write_csv(out / "runs.csv", collect.runs_frame(runs))
     write_csv(out / "ablation.csv", table)
-    tables.write_markdown(out / "ablation.md", table, info)
+    separated = seed_separation({v: {r.seed: r.metrics["rsum"] for r in runs if r.variant == v} for v in names})
+    write_csv(out / "ablation_pairs.csv", pd.DataFrame(separated, columns=list(SEPARATION_COLUMNS)))
+    tables.write_markdown(out / "ablation.md", table, info, separated)
     tables.write_latex(out / "ablation.tex", table, info)
     if reference is not None:
         tables.write_reference(out, Path(reference), dataset_name, table, sizes)

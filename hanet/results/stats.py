@@ -113,3 +113,23 @@ def paired_bootstrap(
         "t2v_r1": _summary(d_r1.mean(), r1_boot),
         "rsum": _summary(d_t2v.mean() + d_v2t.mean(), rsum_boot),
     }
+
+
+def seed_separation(per_seed: dict[str, dict[int, float]]) -> list[dict]:
+    """Ordered pairs (a, b) where every seed of ``a`` scores above every seed of ``b``.
+
+    per_seed: {variant: {seed: value}} (higher is better). Each pair also reports the mean
+    difference and how many seeds shared by both variants have a > b. The criterion is the
+    plain reading of "ahead beyond the seed spread": the two seed ranges do not overlap.
+    """
+    out = []
+    for a, va in per_seed.items():
+        for b, vb in per_seed.items():
+            if a == b or not va or not vb or min(va.values()) <= max(vb.values()):
+                continue
+            shared = sorted(set(va) & set(vb))
+            diff = float(np.mean(list(va.values())) - np.mean(list(vb.values())))
+            out.append({"ahead": a, "behind": b, "mean_diff": diff,
+                        "min_ahead": min(va.values()), "max_behind": max(vb.values()),
+                        "paired_wins": sum(va[s] > vb[s] for s in shared), "paired_seeds": len(shared)})
+    return sorted(out, key=lambda r: -r["mean_diff"])

@@ -61,7 +61,19 @@ def caption(info: dict) -> str:
     )
 
 
-def write_markdown(path: Path, table: pd.DataFrame, info: dict) -> None:
+def separation_markdown(separated: list[dict]) -> str:
+    """The seed-spread section of ablation.md: which variant is ahead of which on rsum."""
+    head = ("## Ahead beyond the seed spread (rsum)\n\nPairs where every seed of the first variant scores "
+            "above every seed of the second; `paired` counts the shared seeds won.\n\n")
+    if not separated:
+        return head + "No variant is ahead of another beyond the seed spread.\n"
+    lines = ["| ahead | behind | Δ mean rsum | min ahead | max behind | paired |", "|---|---|--:|--:|--:|--:|"]
+    lines += [f"| `{r['ahead']}` | `{r['behind']}` | {r['mean_diff']:+.1f} | {r['min_ahead']:.1f} | "
+              f"{r['max_behind']:.1f} | {r['paired_wins']}/{r['paired_seeds']} |" for r in separated]
+    return head + "\n".join(lines) + "\n"
+
+
+def write_markdown(path: Path, table: pd.DataFrame, info: dict, separated: list[dict] | None = None) -> None:
     head = ["Variant", "n"] + [f"{d.upper()} {LABELS[k]}" for d in DIRECTIONS for k in SUMMARY_KEYS] \
         + ["rsum", "Δ T2V R@1 [95% CI]", "Δ rsum [95% CI]"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * (len(head) - 1)) + "|"]
@@ -71,6 +83,8 @@ def write_markdown(path: Path, table: pd.DataFrame, info: dict) -> None:
         cells += _metric_cells(row, "±") + [delta_cell(row, "t2v_r1"), delta_cell(row, "rsum")]
         lines.append("| " + " | ".join(cells) + " |")
     text = "# Ablation results\n\n" + "\n".join(lines) + "\n\n" + caption(info) + "\n"
+    if separated is not None:
+        text += "\n" + separation_markdown(separated)
     write_text(path, text)
 
 

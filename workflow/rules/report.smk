@@ -11,6 +11,7 @@ rule aggregate:
         csv=report("results/{dataset}/ablation.csv", caption="../report/ablation.rst", category="{dataset}", subcategory="tables"),
         md="results/{dataset}/ablation.md",
         tex="results/{dataset}/ablation.tex",
+        pairs="results/{dataset}/ablation_pairs.csv",
     log:
         "logs/{dataset}/aggregate.log",
     params:
