@@ -53,8 +53,9 @@ def _legend_below(fig: plt.Figure, axes, variants: list[str], colors: dict, line
             ax.get_legend().remove()
     handles = [Line2D([], [], color=colors[v], linewidth=2.5) if line else Patch(color=colors[v])
                for v in variants]
+    # no title: above the entries it collides with the panels' x tick labels
     fig.legend(handles, variants, loc="lower center", ncol=min(len(variants), 4), frameon=False,
-               bbox_to_anchor=(0.5, -0.02), title="variant")
+               bbox_to_anchor=(0.5, -0.02))
 
 
 def _log_rank_axis(ax: plt.Axes, n_items: int) -> None:
