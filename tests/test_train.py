@@ -109,3 +109,13 @@ def test_bad_features_are_reported_with_file_and_video(dataset):
         del h5["video1"]
     with pytest.raises(HanetError, match="no features for video 'video1'"):
         load_split(dataset, dataset / "features.h5", "train", cfg)
+
+
+def test_term_metrics_cover_every_enabled_term_and_the_fused_score(dataset, tmp_path):
+    out = tmp_path / "run"
+    metrics = train_and_test(dataset, out)
+    evaluate(out / "best.pt", dataset, dataset / "features.h5", "test", out, "cpu", terms=True)
+    terms = json.loads((out / "terms_test.json").read_text())
+    assert set(terms) == {"global", "local_verb", "local_noun", "individual_verb", "individual_noun",
+                          "concept_verb", "concept_noun", "embedding_mean", "fused"}
+    assert terms["fused"]["rsum"] == pytest.approx(metrics["rsum"])

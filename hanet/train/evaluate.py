@@ -95,7 +95,22 @@ def write_results(out_dir: Path, result: dict, prov: dict, data: SplitData) -> N
     write_json(out_dir / "metrics.json", body)
 
 
-def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: Path, device_name: str) -> dict:
+def term_metrics(model: HANet, data: SplitData, tcfg, device: torch.device) -> dict:
+    """Retrieval metrics of every score term alone, of the embedding terms' mean and of the fused
+    score: how much each level contributes (one (Nv, Nu) matrix per term is kept in memory)."""
+    ve, te = encode_split(model, data, tcfg.eval_batch_size, device)
+    fused, terms = score_matrix(model, ve, te, video_chunk=tcfg.video_chunk, text_chunk=tcfg.text_chunk, terms=True)
+    embedding = [m for name, m in terms.items() if not name.startswith("concept_")]
+    scores = {**terms, "embedding_mean": torch.stack(embedding).mean(0), "fused": fused}
+    out = {}
+    for name, sim in scores.items():
+        result = metrics.retrieval_metrics(sim, data.positives)
+        out[name] = {k: result[k] for k in ("t2v", "v2t", "rsum")}
+    return out
+
+
+def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: Path, device_name: str,
+        terms: bool = False) -> dict:
     start = time.time()
     if not checkpoint.is_file():
         raise HanetError(f"{checkpoint}: checkpoint not found")
@@ -115,6 +130,8 @@ def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: P
         "tie_rule": metrics.TIE_RULE,
     })
     write_results(out_dir, result, prov, data)
+    if terms:
+        write_json(out_dir / f"terms_{split}.json", term_metrics(model, data, cfg.train, device))
     return result
 
 
@@ -127,8 +144,10 @@ def cli(argv: list[str]) -> None:
     p.add_argument("--out-dir", type=Path, required=True, help="run folder for metrics.json, ranks.npz, examples.json")
     p.add_argument("--device", default="config", help="auto | cpu | cuda[:N] | config (the run's train.device)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
+    p.add_argument("--terms", action="store_true",
+                   help="also write terms_<split>.json: the metrics of every score term alone")
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
-    r = run(a.checkpoint, a.data, a.features, a.split, a.out_dir, a.device)
+    r = run(a.checkpoint, a.data, a.features, a.split, a.out_dir, a.device, a.terms)
     print(f"{a.split}: t2v R@1 {r['t2v']['r1']:.2f}  v2t R@1 {r['v2t']['r1']:.2f}  rsum {r['rsum']:.2f}")
