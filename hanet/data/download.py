@@ -18,7 +18,6 @@ import argparse
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -32,7 +31,7 @@ from typing import Iterator, Sequence
 from tqdm import tqdm
 
 from hanet.errors import HanetError
-from hanet.io import atomic_path, write_json
+from hanet.io import atomic_path, read_json, write_json
 
 CHUNK = 1 << 20  # bytes per read
 USER_AGENT = "hanet-bench/0.1 (+https://github.com/; python-urllib)"
@@ -61,10 +60,7 @@ def _locked(lock: Path) -> Iterator[dict[str, str]]:
         fcntl.flock(guard, fcntl.LOCK_EX)
         entries: dict[str, str] = {}
         if lock.is_file() and lock.stat().st_size:
-            try:
-                entries = json.loads(lock.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as err:
-                raise HanetError(f"{lock}: malformed checksum lock file ({err})") from None
+            entries = read_json(lock)  # HanetError naming the file when malformed
             if not isinstance(entries, dict):
                 raise HanetError(f"{lock}: checksum lock file must be a JSON object {{name: sha256}}")
         before = dict(entries)

@@ -8,7 +8,6 @@ get the same figures with text tiles instead of frames.
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from hanet.errors import HanetError
+from hanet.io import read_json
 
 NUM_CAPTIONS = 3
 NUM_VIDEOS = 3
@@ -81,14 +81,9 @@ class Media:
 
 
 def _read_json_dict(path: Path, required: bool) -> dict:
-    if not path.is_file():
-        if required:
-            raise HanetError(f"{path}: file not found")
+    if not path.is_file() and not required:
         return {}
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise HanetError(f"{path}: malformed JSON ({err})") from None
+    obj = read_json(path)  # HanetError naming the file when missing or malformed
     if not isinstance(obj, dict):
         raise HanetError(f"{path}: expected a JSON object keyed by video id")
     return obj
