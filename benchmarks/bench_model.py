@@ -23,6 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from oracles import fuse_loop, similarity_loop  # noqa: E402
 
+from hanet.device import resolve_device  # noqa: E402
 from hanet.model import HANet, ModelConfig, TextEmbedding, VideoEmbedding, score_matrix  # noqa: E402
 from hanet.model.random_inputs import random_targets, random_text, random_video  # noqa: E402
 
@@ -35,12 +36,6 @@ PRESETS = {
                  num_nouns=34, top_actions=4, top_entities=6, entity_frames=2, action_window=1),
 }
 FULL_VIDEOS, FULL_TEXTS = 2990, 59800  # MSR-VTT evaluation used for the extrapolation
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def sync(device: torch.device) -> None:
@@ -131,7 +126,7 @@ def main(argv=None) -> None:
     ap.add_argument("--train-batches", type=int, default=3)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
+    device = resolve_device(args.device)
     presets = {"both": ["msrvtt", "synth"], "all": ["msrvtt", "synth", "tiny"]}.get(args.preset, [args.preset])
     rows = []
     for name in presets:

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hanet.device import resolve_device
 from hanet.errors import HanetError
 
 LAYERS = (3, 8, 36, 3)  # bottlenecks per stage of ResNet-152
@@ -94,12 +95,6 @@ def preprocess(frames: torch.Tensor, resize: int = 256, crop: int = 224) -> torc
     mean = x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
     return (x - mean) / std
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def load_weights(model: nn.Module, weights: str | os.PathLike) -> str:

@@ -18,6 +18,7 @@ import h5py
 import numpy as np
 import torch
 
+from hanet.data.video import sample_indices
 from hanet.errors import HanetError
 from hanet.io import read_json, read_lines
 from hanet.model.config import ModelConfig
@@ -117,8 +118,7 @@ def load_videos(features: str | Path, video_ids: list[str], max_frames: int) -> 
                 raise HanetError(f"{features}: video '{vid}' has features of shape {arr.shape}, expected (T>0, {dim})")
             if not np.isfinite(arr).all():
                 raise HanetError(f"{features}: video '{vid}' has NaN or infinite features")
-            if arr.shape[0] > max_frames:
-                arr = arr[np.round(np.linspace(0, arr.shape[0] - 1, max_frames)).astype(int)]
+            arr = arr[sample_indices(arr.shape[0], max_frames)]  # uniform sub-sampling, as at extraction
             frames[i, : arr.shape[0]] = torch.from_numpy(arr)
             lengths[i] = arr.shape[0]
     return VideoInput(frames=frames, lengths=lengths)

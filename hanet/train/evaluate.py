@@ -22,7 +22,8 @@ from hanet.io import atomic_path, read_json, write_json
 from hanet.model.hanet import HANet
 from hanet.model.retrieval import score_matrix
 from hanet.train.data import SplitData, load_split, take, trim_words
-from hanet.train.provenance import provenance, resolve_device
+from hanet.device import resolve_device
+from hanet.train.provenance import provenance
 
 NUM_EXAMPLES = 8
 
@@ -40,16 +41,32 @@ def encode_split(model: HANet, data: SplitData, batch_size: int, device: torch.d
     return type(ve[0]).cat(ve), type(te[0]).cat(te)
 
 
-def evaluate_split(model: HANet, data: SplitData, tcfg, device: torch.device) -> tuple[dict, torch.Tensor, object]:
-    """Metrics (with per-query ranks), the (Nv, Nu) fused score matrix and the video embeddings."""
+def evaluate_split(model: HANet, data: SplitData, tcfg, device: torch.device, terms: bool = False):
+    """Metrics (with per-query ranks), the (Nv, Nu) fused score matrix, the video embeddings and,
+    with ``terms``, the metrics of every score term alone (else None), from one encoding pass."""
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=tcfg.bf16 and device.type == "cuda")
     with autocast:
         ve, te = encode_split(model, data, tcfg.eval_batch_size, device)
-        sim = score_matrix(model, ve, te, video_chunk=tcfg.video_chunk, text_chunk=tcfg.text_chunk)  # (Nv, Nu)
+        scored = score_matrix(model, ve, te, video_chunk=tcfg.video_chunk, text_chunk=tcfg.text_chunk,
+                              terms=terms)  # (Nv, Nu) [, {term: (Nv, Nu)}]
+    sim, per_term = scored if terms else (scored, None)
     sim = sim.float().cpu()
     if not torch.isfinite(sim).all():
         raise HanetError(f"non-finite scores while evaluating split '{data.split}'")
-    return metrics.retrieval_metrics(sim, data.positives), sim, ve
+    result = metrics.retrieval_metrics(sim, data.positives)
+    return result, sim, ve, (term_metrics(per_term, result, data) if terms else None)
+
+
+def term_metrics(per_term: dict[str, torch.Tensor], fused: dict, data: SplitData) -> dict:
+    """Retrieval metrics of every score term alone, of the embedding terms' mean and of the fused
+    score: how much each level contributes."""
+    embedding = [m for name, m in per_term.items() if not name.startswith("concept_")]
+    out = {}
+    for name, sim in {**per_term, "embedding_mean": torch.stack(embedding).mean(0)}.items():
+        result = metrics.retrieval_metrics(sim, data.positives)
+        out[name] = {k: result[k] for k in ("t2v", "v2t", "rsum")}
+    out["fused"] = {k: fused[k] for k in ("t2v", "v2t", "rsum")}
+    return out
 
 
 def examples(data: SplitData, sim: torch.Tensor, ve, concept_names: dict, k: int = NUM_EXAMPLES) -> dict:
@@ -95,20 +112,6 @@ def write_results(out_dir: Path, result: dict, prov: dict, data: SplitData) -> N
     write_json(out_dir / "metrics.json", body)
 
 
-def term_metrics(model: HANet, data: SplitData, tcfg, device: torch.device) -> dict:
-    """Retrieval metrics of every score term alone, of the embedding terms' mean and of the fused
-    score: how much each level contributes (one (Nv, Nu) matrix per term is kept in memory)."""
-    ve, te = encode_split(model, data, tcfg.eval_batch_size, device)
-    fused, terms = score_matrix(model, ve, te, video_chunk=tcfg.video_chunk, text_chunk=tcfg.text_chunk, terms=True)
-    embedding = [m for name, m in terms.items() if not name.startswith("concept_")]
-    scores = {**terms, "embedding_mean": torch.stack(embedding).mean(0), "fused": fused}
-    out = {}
-    for name, sim in scores.items():
-        result = metrics.retrieval_metrics(sim, data.positives)
-        out[name] = {k: result[k] for k in ("t2v", "v2t", "rsum")}
-    return out
-
-
 def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: Path, device_name: str,
         terms: bool = False) -> dict:
     start = time.time()
@@ -120,7 +123,7 @@ def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: P
     model = HANet(cfg.model).to(device)
     model.load_state_dict(state["model"])
     data = load_split(data_dir, features, split, cfg.model)
-    result, sim, ve = evaluate_split(model, data, cfg.train, device)
+    result, sim, ve, per_term = evaluate_split(model, data, cfg.train, device, terms)
     concept_names = read_json(data_dir / "text" / "concepts.json") if cfg.model.concept_branch else {}
     write_json(out_dir / "examples.json", examples(data, sim, ve, concept_names))
     prov = provenance(cfg, state["seed"], device, extra={
@@ -130,8 +133,8 @@ def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: P
         "tie_rule": metrics.TIE_RULE,
     })
     write_results(out_dir, result, prov, data)
-    if terms:
-        write_json(out_dir / f"terms_{split}.json", term_metrics(model, data, cfg.train, device))
+    if per_term is not None:
+        write_json(out_dir / f"terms_{split}.json", per_term)
     return result
 
 

@@ -29,7 +29,7 @@ from hanet.io import atomic_path, write_text
 from hanet.model.hanet import HANet
 from hanet.train.data import SplitData, TextResources, load_split, model_dims, take, trim_words
 from hanet.train.evaluate import evaluate_split
-from hanet.train.provenance import resolve_device
+from hanet.device import resolve_device
 
 
 def seed_everything(seed: int) -> None:
@@ -83,8 +83,8 @@ def _set_rng_state(state: dict) -> None:
 
 
 def train_epoch(model: HANet, opt: torch.optim.Optimizer, data: SplitData, cfg, device: torch.device,
-                seed: int, epoch: int) -> dict[str, float]:
-    """One pass over every train caption; returns the mean of each loss term."""
+                seed: int, epoch: int) -> tuple[dict[str, float], int]:
+    """One pass over every train caption; returns the mean of each loss term and the step count."""
     tcfg = cfg.train
     model.train()
     order = torch.from_numpy(epoch_order(data.caption_video.numpy(), seed, epoch))
@@ -107,7 +107,7 @@ def train_epoch(model: HANet, opt: torch.optim.Optimizer, data: SplitData, cfg, 
         opt.step()
         for k, v in terms.items():
             sums[k] = sums.get(k, 0.0) + float(v.detach())
-    return {k: v / len(batches) for k, v in sums.items()}
+    return {k: v / len(batches) for k, v in sums.items()}, len(batches)
 
 
 def train(data_dir: Path, features: Path, ablation: Path | None, overrides: dict, seed: int, out_dir: Path,
@@ -149,9 +149,9 @@ def train(data_dir: Path, features: Path, ablation: Path | None, overrides: dict
     while state["epoch"] < tcfg.epochs and state["bad_epochs"] < tcfg.patience:
         started = time.time()
         epoch = state["epoch"] + 1
-        terms = train_epoch(model, opt, train_data, cfg, device, seed, epoch)
-        val, _, _ = evaluate_split(model, val_data, tcfg, device)
-        state["epoch"], state["step"] = epoch, state["step"] + -(-len(train_data.captions) // tcfg.batch_size)
+        terms, steps = train_epoch(model, opt, train_data, cfg, device, seed, epoch)
+        val = evaluate_split(model, val_data, tcfg, device)[0]
+        state["epoch"], state["step"] = epoch, state["step"] + steps
         if val["rsum"] > state["best_rsum"]:
             state.update(best_rsum=val["rsum"], best_epoch=epoch, bad_epochs=0,
                          best_model={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})

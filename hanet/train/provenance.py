@@ -15,13 +15,6 @@ from hanet.config import RunConfig, config_hash
 PACKAGES = ("torch", "numpy", "pandas", "h5py", "nltk", "omegaconf", "snakemake", "av")
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when available, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def git_commit() -> str:
     """The checkout's commit (with ``-dirty`` when it has local changes), or ``unknown``."""
     root = Path(__file__).resolve().parents[2]
