@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from hanet.data.video import count_frames, read_frames, sample_indices  # noqa: E402
+from hanet.data.video import read_sampled  # noqa: E402
 from hanet.io import atomic_path, read_json  # noqa: E402
 
 
@@ -24,8 +24,7 @@ def frame_strip_figure(prepared_dir: str | os.PathLike, video_ids: list[str], ou
     fig, axes = plt.subplots(n, frames_per_video, figsize=(max(1.6 * frames_per_video, 8.0), 2.6 * n), squeeze=False)
     for row, vid in enumerate(video_ids):
         path = prepared / manifest[vid]
-        idx = sample_indices(count_frames(path), frames_per_video)
-        frames = read_frames(path, idx)  # (K, H, W, 3)
+        frames, idx, _ = read_sampled(path, frames_per_video)  # (K, H, W, 3), one decoding pass
         for col, ax in enumerate(axes[row]):
             ax.axis("off")
             if col < len(frames):
