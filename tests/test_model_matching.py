@@ -30,6 +30,38 @@ def test_phrase_attention_matches_loop_oracle_with_padding():
     assert rel_err(fast_all, phrase_attention_loop(parts + 0.1, None, phrases, phrase_mask, 4.0)) <= 1e-5
 
 
+def test_phrase_attention_any_temperature_and_gradient_path_match_oracle():
+    g = torch.Generator().manual_seed(4)
+    parts = torch.randn(4, 6, 10, generator=g, dtype=torch.float64)
+    part_mask = torch.arange(6)[None, :] < torch.tensor([6, 2, 4, 1])[:, None]
+    phrases = torch.randn(5, 3, 10, generator=g, dtype=torch.float64)
+    phrase_mask = torch.rand(5, 3, generator=g) < 0.7
+    for tau in (0.0, 4.0, 100.0):  # 100 > SHIFT_LIMIT: logits shifted by their exact maximum
+        slow = phrase_attention_loop(parts, part_mask, phrases, phrase_mask, tau)
+        with torch.no_grad():
+            assert rel_err(phrase_attention_scores(parts, part_mask, phrases, phrase_mask, tau), slow) <= 1e-10
+        leaf = parts.clone().requires_grad_(True)
+        graded = phrase_attention_scores(leaf, part_mask, phrases, phrase_mask, tau)
+        assert rel_err(graded.detach(), slow) <= 1e-10
+        graded.sum().backward()
+        assert torch.isfinite(leaf.grad).all() and leaf.grad[1, 2:].abs().max() == 0  # padded frames: no gradient
+
+
+def test_prepared_phrases_select_caption_ranges():
+    from hanet.model.matching import attention_scores, prepare_parts, prepare_phrases
+    g = torch.Generator().manual_seed(5)
+    parts = prepare_parts(torch.randn(3, 4, 8, generator=g), None)
+    mask = torch.tensor([[1, 1, 0], [0, 0, 0], [1, 0, 1], [0, 1, 0], [1, 1, 1]]).bool()
+    phrases = prepare_phrases(torch.randn(5, 3, 8, generator=g), mask)
+    assert len(phrases) == 5 and phrases.offsets.tolist() == [0, 2, 2, 4, 5, 8]
+    whole = attention_scores(parts, phrases, 4.0)
+    for a, b in [(0, 5), (1, 3), (2, 2), (4, 5)]:
+        piece = phrases[a:b]
+        assert len(piece) == b - a and piece.owner.tolist() == (phrases.owner[phrases.offsets[a]:phrases.offsets[b]] - a).tolist()
+        assert torch.allclose(attention_scores(parts, piece, 4.0), whole[:, a:b], atol=1e-6)
+    assert torch.allclose(attention_scores(parts[1:], phrases, 4.0), whole[1:], atol=1e-6)
+
+
 def test_single_part_reduces_to_cosine():
     v = torch.tensor([[[3.0, 4.0, 0.0]]])  # (1, 1, 3)
     t = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]])  # (1, 2, 3)

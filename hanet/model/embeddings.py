@@ -25,7 +25,7 @@ def _pad_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     return F.pad(x, pad)
 
 
-class _Batch:
+class TensorBatch:
     def _map(self, fn):
         return type(self)(**{f.name: (None if getattr(self, f.name) is None else fn(getattr(self, f.name)))
                              for f in fields(self)})
@@ -45,7 +45,7 @@ class _Batch:
         for f in fields(self):
             x = getattr(self, f.name)
             if x is not None:
-                return x.shape[0]
+                return len(x)
         return 0
 
     @classmethod
@@ -64,7 +64,7 @@ class _Batch:
 
 
 @dataclass
-class VideoEmbedding(_Batch):
+class VideoEmbedding(TensorBatch):
     event: Optional[Tensor] = None           # (B, D) global event vector
     local_action: Optional[Tensor] = None    # (B, Ka, D) action clips
     local_entity: Optional[Tensor] = None    # (B, Ke, D) entity parts
@@ -78,7 +78,7 @@ class VideoEmbedding(_Batch):
 
 
 @dataclass
-class TextEmbedding(_Batch):
+class TextEmbedding(TensorBatch):
     sentence: Optional[Tensor] = None        # (B, D) GCN root node
     node_verb: Optional[Tensor] = None       # (B, NV, D) GCN verb nodes (local)
     node_noun: Optional[Tensor] = None       # (B, NN, D) GCN noun nodes (local)

@@ -10,129 +10,161 @@ and the pair score is the mean over the caption's real phrases (0 if it has none
 Closed form used here (never builds the (Nv, Nt, Q, D) attended vectors). cos(u, t) does
 not change when u is scaled, so the softmax normaliser drops out and the part norms can be
 folded into the unnormalised weights:
-    f_p   = exp(temperature * n_p + log(|v_p| / max_p' |v_p'|) - temperature)   (0 on invalid parts)
+    f_p   = exp(temperature * n_p + log(|v_p| / max_p' |v_p'|) - shift)   (0 on invalid parts)
     score = sum_p f_p s_p / sqrt(f^T C f),   C = unit-part Gram matrix (cosines of the parts)
-with n = l2norm_p(max(s, 0)). Every f_p <= 1 and the largest is >= exp(-temperature), so
-nothing overflows or underflows for the temperatures in use.
+with n = l2norm_p(max(s, 0)) and shift = temperature (every f_p <= 1, the largest >=
+exp(-temperature): safe in fp32 up to SHIFT_LIMIT; above it the shift is the exact maximum).
 
-Work is organised for the CPU cache: only real phrases are scored (packed list, then a
-segment mean per caption), videos are ordered by their number of valid parts and packed so a
-block pads only to its own longest video, and each (videos x phrases x parts) block is one
-GEMM followed by a handful of passes over an L2-sized tile.
+Each side is prepared once (``Parts``: unit parts with valid ones first, log-norm bias and
+Gram matrix per video; ``Phrases``: the packed list of real phrases, unit length), so that
+evaluation prepares every video and caption once and then only multiplies. Scoring works in
+blocks of (videos x parts x phrases) sized for the CPU cache (much larger on a GPU): one GEMM,
+then a handful of passes over the block, then a segment sum of phrases into their captions.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from .embeddings import TensorBatch
+
 EPS = 1e-8
-TILE = 1 << 17  # elements of one (videos, parts, phrases) block (512 KiB in fp32)
-MAX_SHIFTED_TEMPERATURE = 60.0  # above this, f would underflow: use the explicit softmax
+TILE = {"cpu": 1 << 17, "cuda": 1 << 26}  # elements of one (videos, parts, phrases) block
+PHRASES_PER_TILE = {"cpu": 512, "cuda": 1 << 16}
+SHIFT_LIMIT = 60.0  # temperatures above this shift the logits by their exact maximum
 
 
-def phrase_attention_scores(parts: Tensor, part_mask: Tensor | None, phrases: Tensor, phrase_mask: Tensor,
-                            temperature: float) -> Tensor:
-    """parts (Nv, P, D), part_mask (Nv, P) bool or None (all valid), phrases (Nt, Q, D),
-    phrase_mask (Nt, Q) bool -> scores (Nv, Nt)."""
-    Nv, P, D = parts.shape
-    Nt, Q = phrase_mask.shape
-    dtype, device = torch.result_type(parts, phrases), parts.device
-    if Nv == 0 or Nt == 0 or P == 0 or Q == 0 or not bool(phrase_mask.any()):
-        return torch.zeros(Nv, Nt, dtype=dtype, device=device) + 0 * (parts.sum() + phrases.sum())
-    if temperature > MAX_SHIFTED_TEMPERATURE:
-        return _explicit(parts, part_mask, phrases, phrase_mask, temperature)
-    tau = float(temperature)
-    grad = torch.is_grad_enabled() and (parts.requires_grad or phrases.requires_grad)
+@dataclass
+class Parts(TensorBatch):
+    """Video side of one term: the parts of every video, prepared once."""
+    unit: Tensor     # (Nv, P, D) unit-length parts, valid ones first, 0 elsewhere
+    bias: Tensor     # (Nv, P) log(|v_p| / max_p' |v_p'|) on valid parts, -inf elsewhere
+    gram: Tensor     # (Nv, P, P) cosines between the parts (0 with an invalid one)
+    n_valid: Tensor  # (Nv,) long
 
-    # Phrases: the packed list of real ones (row-major, so owners ascend), unit length.
-    owner, slot = phrase_mask.nonzero(as_tuple=True)  # (R,)
-    ph = phrases[owner, slot]  # (R, D)
-    ph_unit = ph / ph.norm(dim=-1, keepdim=True).clamp(min=EPS)
-    counts = phrase_mask.sum(1).clamp(min=1).to(dtype)  # (Nt,)
 
-    # Parts: valid ones first within each video, videos by decreasing number of valid parts.
+class Phrases:
+    """Caption side of one term: the real phrases of every caption, packed caption-major.
+
+    Indexing with a slice selects a range of captions (their phrases stay contiguous)."""
+
+    def __init__(self, unit: Tensor, owner: Tensor, offsets: Tensor):
+        self.unit = unit        # (R, D) unit-length real phrases
+        self.owner = owner      # (R,) caption of each phrase, ascending
+        self.offsets = offsets  # (Nt + 1,) caption i owns rows offsets[i]:offsets[i + 1]
+
+    def __len__(self) -> int:
+        return self.offsets.numel() - 1
+
+    def __getitem__(self, index: slice) -> "Phrases":
+        a, b, step = index.indices(len(self))
+        if step != 1:
+            raise ValueError("Phrases: only contiguous caption ranges can be selected")
+        b = max(a, b)
+        lo, hi = int(self.offsets[a]), int(self.offsets[b])
+        return Phrases(self.unit[lo:hi], self.owner[lo:hi] - a, self.offsets[a:b + 1] - lo)
+
+    def to(self, device) -> "Phrases":
+        return Phrases(self.unit.to(device), self.owner.to(device), self.offsets.to(device))
+
+    def detach(self) -> "Phrases":
+        return Phrases(self.unit.detach(), self.owner, self.offsets)
+
+
+def prepare_parts(parts: Tensor, part_mask: Tensor | None) -> Parts:
+    """parts (Nv, P, D), part_mask (Nv, P) bool or None (parts that are all zero count as
+    invalid either way) -> Parts."""
+    D = parts.shape[2]
     norms = parts.norm(dim=-1)  # (Nv, P)
-    valid = norms > 0 if part_mask is None else part_mask & (norms > 0)  # zero parts get weight 0 anyway
-    n_valid = valid.sum(1)  # (Nv,)
-    order_v = torch.argsort(n_valid, descending=True, stable=True)  # (Nv,)
-    order_p = torch.argsort((~valid[order_v]).to(torch.uint8), dim=1, stable=True)  # (Nv, P)
-    valid_s = valid[order_v].gather(1, order_p)  # (Nv, P)
-    norms_s = norms[order_v].gather(1, order_p)  # (Nv, P)
-    parts_s = parts[order_v].gather(1, order_p[:, :, None].expand(-1, -1, D))  # (Nv, P, D)
-    inv = torch.where(valid_s, 1.0 / norms_s.clamp(min=EPS), torch.zeros((), dtype=norms_s.dtype, device=device))
-    unit_s = parts_s * inv[:, :, None]  # (Nv, P, D), 0 on invalid parts
-    top = norms_s.amax(1, keepdim=True).clamp(min=EPS)  # (Nv, 1)
-    bias_s = torch.where(valid_s, torch.log(norms_s.clamp(min=EPS) / top) - tau,
-                         torch.full((), float("-inf"), dtype=norms_s.dtype, device=device))  # (Nv, P)
-    counts_v = n_valid[order_v].tolist()
+    valid = norms > 0 if part_mask is None else part_mask & (norms > 0)
+    order = torch.argsort((~valid).to(torch.uint8), dim=1, stable=True)  # (Nv, P) valid first
+    valid, norms = valid.gather(1, order), norms.gather(1, order)
+    ordered = parts.gather(1, order[:, :, None].expand(-1, -1, D))  # (Nv, P, D)
+    zero = torch.zeros((), dtype=norms.dtype, device=parts.device)
+    unit = ordered * torch.where(valid, 1.0 / norms.clamp(min=EPS), zero)[:, :, None]  # (Nv, P, D)
+    top = torch.where(valid, norms, zero).amax(1, keepdim=True).clamp(min=EPS)  # (Nv, 1) largest valid norm
+    bias = torch.where(valid, torch.log(norms.clamp(min=EPS) / top), torch.full_like(norms, float("-inf")))
+    return Parts(unit=unit, bias=bias, gram=unit @ unit.transpose(1, 2), n_valid=valid.sum(1))
 
-    R = ph_unit.shape[0]
-    rows = []
-    a = 0
+
+def prepare_phrases(phrases: Tensor, phrase_mask: Tensor) -> Phrases:
+    """phrases (Nt, Q, D), phrase_mask (Nt, Q) bool -> Phrases (real phrases only)."""
+    owner, slot = phrase_mask.nonzero(as_tuple=True)  # (R,) row-major: owners ascend
+    ph = phrases[owner, slot]  # (R, D)
+    offsets = torch.zeros(phrase_mask.shape[0] + 1, dtype=torch.long, device=phrases.device)
+    offsets[1:] = phrase_mask.sum(1).cumsum(0)
+    return Phrases(ph / ph.norm(dim=-1, keepdim=True).clamp(min=EPS), owner, offsets)
+
+
+def attention_scores(parts: Parts, phrases: Phrases, temperature: float) -> Tensor:
+    """Prepared parts (Nv videos) and phrases (Nt captions) -> scores (Nv, Nt)."""
+    Nv, Nt, R = len(parts), len(phrases), phrases.unit.shape[0]
+    dtype, device = torch.result_type(parts.unit, phrases.unit), parts.unit.device
+    if Nv == 0 or Nt == 0 or R == 0 or parts.unit.shape[1] == 0:
+        return torch.zeros(Nv, Nt, dtype=dtype, device=device) + 0 * (parts.unit.sum() + phrases.unit.sum())
+    grad = torch.is_grad_enabled() and (parts.unit.requires_grad or phrases.unit.requires_grad)
+    kind = "cuda" if device.type == "cuda" else "cpu"
+    per_tile = min(R, PHRASES_PER_TILE[kind])
+    n_valid = parts.n_valid.tolist()
+    rows, a = [], 0
     while a < Nv:
-        pb = max(int(counts_v[a]), 1)  # longest video of the block (sorted)
-        nb = max(1, min(Nv - a, TILE // (pb * min(R, 512))))
-        rows.append(_video_block(unit_s[a:a + nb, :pb], bias_s[a:a + nb, :pb], ph_unit, owner, Nt, tau, grad,
-                                 max(64, TILE // (nb * pb))))
+        nb = max(1, min(Nv - a, TILE[kind] // (max(n_valid[a], 1) * per_tile)))
+        pb = max(max(n_valid[a:a + nb]), 1)  # pad the block only to its longest video
+        if pb > max(n_valid[a], 1):  # videos not sorted by length: keep the block within the tile
+            nb = max(1, min(nb, TILE[kind] // (pb * per_tile)))
+            pb = max(max(n_valid[a:a + nb]), 1)
+        rows.append(_video_block(parts.unit[a:a + nb, :pb], parts.bias[a:a + nb, :pb],
+                                 parts.gram[a:a + nb, :pb, :pb], phrases, float(temperature), grad,
+                                 max(64, TILE[kind] // (nb * pb))))
         a += nb
-    sums = torch.cat(rows, 0)  # (Nv, Nt) in sorted video order
-    scores = sums / counts[None, :]
-    inverse = torch.empty_like(order_v)
-    inverse[order_v] = torch.arange(Nv, device=device)
-    return scores[inverse]
+    counts = (phrases.offsets[1:] - phrases.offsets[:-1]).clamp(min=1).to(dtype)  # (Nt,)
+    return torch.cat(rows, 0) / counts[None, :]
 
 
-def _video_block(unit: Tensor, bias: Tensor, ph_unit: Tensor, owner: Tensor, Nt: int, tau: float, grad: bool,
+def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, phrases: Phrases, tau: float, grad: bool,
                  rb: int) -> Tensor:
-    """unit (n, Pb, D) unit parts (0 invalid), bias (n, Pb), ph_unit (R, D) -> per-caption sums (n, Nt)."""
+    """unit (n, Pb, D), bias (n, Pb), gram (n, Pb, Pb) -> per-caption sums over phrases (n, Nt)."""
     n, pb, D = unit.shape
     U = unit.reshape(n * pb, D)
-    gram = unit @ unit.transpose(1, 2)  # (n, Pb, Pb) part cosines
-    bias = bias[:, :, None]  # (n, Pb, 1)
-    R = ph_unit.shape[0]
-    out = unit.new_zeros(n, Nt)
+    exact_shift = tau > SHIFT_LIMIT
+    bias = bias[:, :, None] - (0.0 if exact_shift else tau)  # (n, Pb, 1)
+    out = unit.new_zeros(n, len(phrases))
+    R = phrases.unit.shape[0]
     pieces = []
     for r0 in range(0, R, rb):
-        T = ph_unit[r0:r0 + rb]  # (r, D)
+        T = phrases.unit[r0:r0 + rb]  # (r, D)
         r = T.shape[0]
         sims = (U @ T.t()).view(n, pb, r)  # (n, Pb, r) cosines
         if grad:
             pos = sims.clamp(min=0)
             scale = tau * torch.linalg.vecdot(pos, pos, dim=1)[:, None, :].clamp(min=EPS * EPS).rsqrt()  # (n, 1, r)
-            f = torch.exp(torch.addcmul(bias, pos, scale))  # (n, Pb, r)
+            logits = torch.addcmul(bias, pos, scale)  # (n, Pb, r)
+            if exact_shift:
+                logits = logits - logits.amax(1, keepdim=True).detach()
+            f = torch.exp(logits)
             numer = (f * sims).sum(1)  # (n, r)
             quad = (torch.bmm(gram, f) * f).sum(1)  # (n, r)
             pieces.append(numer / quad.clamp(min=1e-30).sqrt())
         else:
             pos = sims.clamp(min=0)
             scale = torch.linalg.vecdot(pos, pos, dim=1)[:, None, :].sqrt_().clamp_(min=EPS).reciprocal_().mul_(tau)
-            f = torch.addcmul(bias, pos, scale, out=pos).exp_()  # (n, Pb, r)
+            f = torch.addcmul(bias, pos, scale, out=pos)  # (n, Pb, r) logits
+            if exact_shift:
+                f.sub_(f.amax(1, keepdim=True))
+            f.exp_()
             numer = torch.linalg.vecdot(f, sims, dim=1)  # (n, r)
             gf = torch.bmm(gram, f, out=sims)
             quad = torch.linalg.vecdot(gf, f, dim=1)  # (n, r)
-            cos = numer.div_(quad.clamp_(min=1e-30).sqrt_())
-            out.index_add_(1, owner[r0:r0 + r], cos)
+            out.index_add_(1, phrases.owner[r0:r0 + r], numer.div_(quad.clamp_(min=1e-30).sqrt_()))
     if grad:
-        out = out.index_add(1, owner, torch.cat(pieces, 1))
+        out = out.index_add(1, phrases.owner, torch.cat(pieces, 1))
     return out
 
 
-def _explicit(parts: Tensor, part_mask: Tensor | None, phrases: Tensor, phrase_mask: Tensor,
-              temperature: float) -> Tensor:
-    """Direct form with an explicit softmax (any temperature); builds (Nv, Nt, Q, P) tensors."""
-    if part_mask is None:
-        part_mask = torch.ones(parts.shape[:2], dtype=torch.bool, device=parts.device)
-    norms = parts.norm(dim=-1)  # (Nv, P)
-    parts_unit = parts / norms.clamp(min=EPS)[:, :, None]
-    phrases_unit = phrases / phrases.norm(dim=-1, keepdim=True).clamp(min=EPS)
-    sims = torch.einsum("apd,bqd->abqp", parts_unit, phrases_unit)  # (Nv, Nt, Q, P)
-    valid = part_mask[:, None, None, :]
-    attn = sims.clamp(min=0).masked_fill(~valid, 0.0)
-    attn = attn / attn.norm(dim=-1, keepdim=True).clamp(min=EPS)
-    attn = torch.softmax((temperature * attn).masked_fill(~valid, float("-inf")), dim=-1)
-    numer = (attn * sims * norms[:, None, None, :]).sum(-1)
-    gram = parts @ parts.transpose(1, 2)
-    quad = (torch.einsum("abqp,apr->abqr", attn, gram) * attn).sum(-1)
-    cos = numer / quad.clamp(min=EPS * EPS).sqrt()
-    weights = phrase_mask.to(cos.dtype)
-    return (cos * weights[None]).sum(-1) / weights.sum(-1).clamp(min=1.0)[None]
+def phrase_attention_scores(parts: Tensor, part_mask: Tensor | None, phrases: Tensor, phrase_mask: Tensor,
+                            temperature: float) -> Tensor:
+    """parts (Nv, P, D), part_mask (Nv, P) bool or None (all valid), phrases (Nt, Q, D),
+    phrase_mask (Nt, Q) bool -> scores (Nv, Nt)."""
+    return attention_scores(prepare_parts(parts, part_mask), prepare_phrases(phrases, phrase_mask), temperature)

@@ -1,10 +1,14 @@
-"""Evaluation scoring: fused (and optionally per-term) score matrices, chunk by chunk.
+"""Evaluation scoring: fused (and optionally per-term) score matrices, block by block.
 
-On the CPU with several intra-op threads, blocks of the matrix are scored by that many
-worker threads, each running single-threaded kernels: one parallel region per block instead
-of one per (small, cache-sized) operation, which avoids thousands of thread barriers and
-keeps throughput when the cores are shared with other processes. Every block is computed
-by the same code either way, so results do not depend on the thread count.
+Every video is prepared for scoring once (unit vectors, packed parts, Gram matrices), and
+every chunk of captions once; the matrix is then filled block by block. Videos are ordered
+by their number of valid frames, so that a block pads only to its own longest video.
+
+On the CPU with several intra-op threads, the video blocks of a caption chunk are scored by
+that many worker threads, each running single-threaded kernels: one parallel region per
+block instead of one per (small, cache-sized) operation, which avoids thousands of thread
+barriers and keeps throughput when the cores are shared with other processes. Every block is
+computed by the same code either way, so results do not depend on the thread count.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 from torch import Tensor
 
+from . import scores as S
 from .embeddings import TextEmbedding, VideoEmbedding
 
 
@@ -27,49 +32,56 @@ def score_matrix(model, ve: VideoEmbedding, te: TextEmbedding, video_chunk: int 
                  terms: bool = False) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
     """Fused scores (Nv, Nt) as CPU float32; with ``terms=True`` also {term: (Nv, Nt)}.
 
-    Embeddings may live on any device; each chunk is scored on the model's device.
+    Embeddings may live on any device; they are scored on the model's device.
     """
     if video_chunk < 1 or text_chunk < 1:
         raise ValueError("score_matrix: chunk sizes must be >= 1")
+    cfg = model.cfg
     device = next(model.parameters()).device
     nv, nt = len(ve), len(te)
     fused = torch.empty(nv, nt, dtype=torch.float32)
-    per_term: dict[str, Tensor] = {}
+    names = S.embedding_terms(cfg) + S.concept_terms(cfg)
+    per_term = {name: torch.empty(nv, nt, dtype=torch.float32) for name in names} if terms else {}
+    if nv == 0 or nt == 0:
+        return (fused, per_term) if terms else fused
+
+    # videos with the most valid frames first (blocks then pad little); rows go back at the end
+    order = (torch.argsort(ve.frame_mask.sum(1), descending=True, stable=True) if ve.frame_mask is not None
+             else torch.arange(nv))
+    videos = S.prepare_video(cfg, ve[order].to(device))
     threads = torch.get_num_threads() if device.type == "cpu" else 1
     workers = max(1, min(threads, nv))
     # enough video blocks to keep every worker busy (about 4 per worker)
     video_blocks = _blocks(nv, video_chunk, 4 * workers if workers > 1 else 1)
-    text_chunks = [(b, te[b:e].to(device)) for b, e in _blocks(nt, text_chunk, 1)]
-    if terms:
-        # allocate in the main thread, in a fixed order
-        first = model.similarity(ve[:1].to(device), te[:1].to(device))
-        per_term = {name: torch.empty(nv, nt, dtype=torch.float32) for name in first}
 
-    def run(block: tuple[int, int]) -> None:
+    def run(block: tuple[int, int], captions: S.TextSide, b: int) -> None:
         a, e = block
-        v_part = ve[a:e].to(device)
-        for b, t_part in text_chunks:
-            chunk_terms = model.similarity(v_part, t_part)
-            block_scores = model.fuse(chunk_terms)  # (nv_chunk, nt_chunk)
-            fused[a:e, b:b + block_scores.shape[1]] = block_scores.float().cpu()
-            if terms:
-                for name, mat in chunk_terms.items():
-                    per_term[name][a:e, b:b + mat.shape[1]] = mat.float().cpu()
+        chunk_terms = S.prepared_terms(cfg, videos[a:e], captions)
+        rows, cols = order[a:e], slice(b, b + len(captions))
+        fused[rows, cols] = S.fuse(cfg, chunk_terms).float().cpu()
+        for name in per_term:
+            per_term[name][rows, cols] = chunk_terms[name].float().cpu()
 
-    if workers == 1:
-        for block in video_blocks:
-            run(block)
-    else:
-        def worker(block):
-            torch.set_num_threads(1)  # this thread's kernels run serially
-            with torch.no_grad():
-                run(block)
-
-        try:
+    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        if pool is not None:
             torch.set_num_threads(1)  # new threads take the global setting at their first parallel op
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for f in [pool.submit(worker, blk) for blk in video_blocks]:
+        for b, e in _blocks(nt, text_chunk, 1):
+            captions = S.prepare_text(cfg, te[b:e].to(device))
+            if pool is None:
+                for block in video_blocks:
+                    run(block, captions, b)
+            else:
+                for f in [pool.submit(_single_threaded, run, blk, captions, b) for blk in video_blocks]:
                     f.result()
-        finally:
+    finally:
+        if pool is not None:
+            pool.shutdown()
             torch.set_num_threads(threads)
     return (fused, per_term) if terms else fused
+
+
+def _single_threaded(fn, *args) -> None:
+    torch.set_num_threads(1)  # this worker's kernels run serially
+    with torch.no_grad():
+        fn(*args)

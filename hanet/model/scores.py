@@ -1,18 +1,17 @@
-"""Per-level similarity matrices, soft Jaccard concept scores and the fused score."""
+"""Per-level similarity matrices (from videos and captions prepared once), soft Jaccard
+concept scores and the fused score."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from .config import ModelConfig, concept_terms, embedding_terms
-from .embeddings import TextEmbedding, VideoEmbedding
-from .matching import phrase_attention_scores
-
-
-def cosine_matrix(a: Tensor, b: Tensor) -> Tensor:
-    """a (Nv, D), b (Nt, D) -> (Nv, Nt)."""
-    return F.normalize(a, dim=-1, eps=1e-8) @ F.normalize(b, dim=-1, eps=1e-8).t()
+from .embeddings import TensorBatch, TextEmbedding, VideoEmbedding
+from .matching import Parts, Phrases, attention_scores, prepare_parts, prepare_phrases
 
 
 def soft_jaccard(p: Tensor, q: Tensor) -> Tensor:
@@ -47,24 +46,76 @@ def _sum_of_minima(p: Tensor, q: Tensor, tile: int = 32) -> Tensor:
     return out
 
 
+@dataclass
+class VideoSide(TensorBatch):
+    """Videos prepared for scoring (once per evaluation); fields of disabled terms are None."""
+    event: Optional[Tensor] = None               # (Nv, D) unit event vectors
+    local_verb: Optional[Parts] = None           # action clips
+    local_noun: Optional[Parts] = None           # entity parts
+    individual_verb: Optional[Parts] = None      # action frames
+    individual_noun: Optional[Parts] = None      # entity frames
+    action_concepts: Optional[Tensor] = None     # (Nv, num_verbs)
+    entity_concepts: Optional[Tensor] = None     # (Nv, num_nouns)
+
+
+@dataclass
+class TextSide(TensorBatch):
+    """Captions prepared for scoring; slicing selects a range of captions."""
+    sentence: Optional[Tensor] = None            # (Nt, D) unit sentence nodes
+    local_verb: Optional[Phrases] = None         # GCN verb nodes
+    local_noun: Optional[Phrases] = None         # GCN noun nodes
+    individual_verb: Optional[Phrases] = None    # pooled verb phrases
+    individual_noun: Optional[Phrases] = None    # pooled noun phrases
+    verb_concepts: Optional[Tensor] = None       # (Nt, num_verbs)
+    noun_concepts: Optional[Tensor] = None       # (Nt, num_nouns)
+
+
+def prepare_video(cfg: ModelConfig, ve: VideoEmbedding) -> VideoSide:
+    out = VideoSide()
+    if cfg.has("global"):
+        out.event = F.normalize(ve.event, dim=-1, eps=1e-8)
+    if cfg.has("local"):
+        out.local_verb, out.local_noun = prepare_parts(ve.local_action, None), prepare_parts(ve.local_entity, None)
+    if cfg.has("individual"):
+        out.individual_verb = prepare_parts(ve.frame_action, ve.frame_mask)
+        out.individual_noun = prepare_parts(ve.frame_entity, ve.frame_mask)
+    if concept_terms(cfg):
+        out.action_concepts, out.entity_concepts = ve.action_concepts, ve.entity_concepts
+    return out
+
+
+def prepare_text(cfg: ModelConfig, te: TextEmbedding) -> TextSide:
+    out = TextSide()
+    if cfg.has("global"):
+        out.sentence = F.normalize(te.sentence, dim=-1, eps=1e-8)
+    if cfg.has("local"):
+        out.local_verb = prepare_phrases(te.node_verb, te.verb_mask)
+        out.local_noun = prepare_phrases(te.node_noun, te.noun_mask)
+    if cfg.has("individual"):
+        out.individual_verb = prepare_phrases(te.phrase_verb, te.verb_mask)
+        out.individual_noun = prepare_phrases(te.phrase_noun, te.noun_mask)
+    if concept_terms(cfg):
+        out.verb_concepts, out.noun_concepts = te.verb_concepts, te.noun_concepts
+    return out
+
+
+def prepared_terms(cfg: ModelConfig, vs: VideoSide, ts: TextSide) -> dict[str, Tensor]:
+    """Every enabled score term as an (Nv, Nt) matrix, from prepared sides."""
+    out: dict[str, Tensor] = {}
+    if cfg.has("global"):
+        out["global"] = vs.event @ ts.sentence.t()
+    for name in embedding_terms(cfg):
+        if name != "global":  # phrase-attention terms: same field names on both sides
+            out[name] = attention_scores(getattr(vs, name), getattr(ts, name), cfg.temperature)
+    if concept_terms(cfg):
+        out["concept_verb"] = soft_jaccard(vs.action_concepts, ts.verb_concepts)
+        out["concept_noun"] = soft_jaccard(vs.entity_concepts, ts.noun_concepts)
+    return out
+
+
 def similarity_terms(cfg: ModelConfig, ve: VideoEmbedding, te: TextEmbedding) -> dict[str, Tensor]:
     """Every enabled score term as an (Nv, Nt) matrix."""
-    out: dict[str, Tensor] = {}
-    tau = cfg.temperature
-    if cfg.has("global"):
-        out["global"] = cosine_matrix(ve.event, te.sentence)
-    if cfg.has("local"):
-        out["local_verb"] = phrase_attention_scores(ve.local_action, None, te.node_verb, te.verb_mask, tau)
-        out["local_noun"] = phrase_attention_scores(ve.local_entity, None, te.node_noun, te.noun_mask, tau)
-    if cfg.has("individual"):
-        out["individual_verb"] = phrase_attention_scores(ve.frame_action, ve.frame_mask, te.phrase_verb,
-                                                         te.verb_mask, tau)
-        out["individual_noun"] = phrase_attention_scores(ve.frame_entity, ve.frame_mask, te.phrase_noun,
-                                                         te.noun_mask, tau)
-    if concept_terms(cfg):
-        out["concept_verb"] = soft_jaccard(ve.action_concepts, te.verb_concepts)
-        out["concept_noun"] = soft_jaccard(ve.entity_concepts, te.noun_concepts)
-    return out
+    return prepared_terms(cfg, prepare_video(cfg, ve), prepare_text(cfg, te))
 
 
 def embedding_score(cfg: ModelConfig, terms: dict[str, Tensor]) -> Tensor:
