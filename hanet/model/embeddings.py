@@ -33,6 +33,10 @@ class TensorBatch:
     def to(self, device):
         return self._map(lambda x: x.to(device))
 
+    def float(self):
+        """Floating-point fields as float32 (e.g. after bf16 autocast)."""
+        return self._map(lambda x: x.float() if x.is_floating_point() else x)
+
     def detach(self):
         return self._map(lambda x: x.detach())
 

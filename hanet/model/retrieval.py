@@ -27,17 +27,22 @@ def _blocks(n: int, chunk: int, pieces: int) -> list[tuple[int, int]]:
     return [(a, min(a + size, n)) for a in range(0, n, size)]
 
 
-@torch.no_grad()
 def score_matrix(model, ve: VideoEmbedding, te: TextEmbedding, video_chunk: int = 256, text_chunk: int = 2048,
                  terms: bool = False) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
     """Fused scores (Nv, Nt) as CPU float32; with ``terms=True`` also {term: (Nv, Nt)}.
 
-    Embeddings may live on any device; they are scored on the model's device.
+    Embeddings may live on any device and come from bf16 autocast; they are scored on the
+    model's device in float32, with autocast off.
     """
     if video_chunk < 1 or text_chunk < 1:
         raise ValueError("score_matrix: chunk sizes must be >= 1")
-    cfg = model.cfg
     device = next(model.parameters()).device
+    with torch.no_grad(), torch.autocast(device.type, enabled=False):
+        return _score_matrix(model.cfg, device, ve.float(), te.float(), video_chunk, text_chunk, terms)
+
+
+def _score_matrix(cfg, device, ve: VideoEmbedding, te: TextEmbedding, video_chunk: int, text_chunk: int,
+                  terms: bool):
     nv, nt = len(ve), len(te)
     fused = torch.empty(nv, nt, dtype=torch.float32)
     names = S.embedding_terms(cfg) + S.concept_terms(cfg)
