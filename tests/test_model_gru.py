@@ -4,6 +4,7 @@ import torch
 import torch.nn as nn
 
 from hanet.model.gru import _Recurrence, gru_states
+from oracles import batch, build
 
 LENGTHS = [3, 7, 1, 5, 7, 2, 5]  # unsorted, ties, length 1 and the maximum
 
@@ -69,3 +70,11 @@ def test_gradients_match_per_sequence_gru(reverse):
     for a, b in zip(ours, ref):
         assert torch.allclose(a, b, atol=1e-12, rtol=0)
 
+
+def test_text_encoder_word_states_are_the_averaged_bigru():
+    cfg, model = build()
+    _, t, _ = batch(cfg, 6)
+    enc = model.text
+    x = enc.embed(t.words)
+    expected = 0.5 * (oracle(enc.gru_fwd, x, t.lengths) + oracle(enc.gru_bwd, x, t.lengths, reverse=True))
+    assert torch.allclose(enc.word_states(t), expected, atol=1e-5)

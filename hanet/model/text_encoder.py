@@ -11,10 +11,10 @@ import math
 import torch
 import torch.nn as nn
 from torch import Tensor
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .config import ModelConfig
 from .embeddings import TextEmbedding
+from .gru import gru_states
 from .inputs import TextInput
 from .layers import AttentionPool, Dropout, MaskedConceptHead, masked_softmax, topk_mean
 
@@ -33,13 +33,6 @@ def phrase_pool(states: Tensor, masks: Tensor) -> Tensor:
     index = (b * P + p)[:, None].expand(-1, D)  # (nnz, D)
     out = out.scatter_reduce(0, index, rows, "amax", include_self=False)  # untouched rows stay 0
     return out.view(B, P, D)
-
-
-def reverse_within_length(x: Tensor, lengths: Tensor) -> Tensor:
-    """Reverse each sequence's first ``length`` steps, keep padding at the end: (B, L, ...)."""
-    steps = torch.arange(x.shape[1], device=x.device)[None, :]  # (1, L)
-    index = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps)  # (B, L)
-    return x.gather(1, index.view(*index.shape, *([1] * (x.dim() - 2))).expand_as(x))
 
 
 class AttentionGCN(nn.Module):
@@ -71,8 +64,8 @@ class TextEncoder(nn.Module):
             raise ValueError("model.vocab_size must be set from the vocabulary (>= 2) before building HANet")
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab_size, cfg.word_dim, padding_idx=0)
-        # Bidirectional GRU as two directions; the backward one reads each caption reversed
-        # within its length, so both can run on padded batches (fast backward on CPU).
+        # Bidirectional GRU as two one-direction modules (their weights, run by gru_states
+        # over the valid words only; the backward one reads each caption reversed).
         self.gru_fwd = nn.GRU(cfg.word_dim, cfg.dim, batch_first=True)
         self.gru_bwd = nn.GRU(cfg.word_dim, cfg.dim, batch_first=True)
         if cfg.has("global"):
@@ -84,25 +77,16 @@ class TextEncoder(nn.Module):
             self.verb_head = MaskedConceptHead(cfg.dim, cfg.num_verbs, kernel=1)
             self.noun_head = MaskedConceptHead(cfg.dim, cfg.num_nouns, kernel=1)
 
-    def _run(self, gru: nn.GRU, x: Tensor, lengths: Tensor) -> Tensor:
-        """Padded run under autograd (trailing padding cannot reach valid steps); packed
-        run without autograd (skips padded steps)."""
-        if torch.is_grad_enabled():
-            return gru(x)[0]  # (B, L, D)
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        return pad_packed_sequence(gru(packed)[0], batch_first=True, total_length=x.shape[1])[0]
-
-    def word_states(self, t: TextInput, mask: Tensor) -> Tensor:
+    def word_states(self, t: TextInput) -> Tensor:
         x = self.embed(t.words)  # (B, L, W)
-        fwd = self._run(self.gru_fwd, x, t.lengths)  # (B, L, D)
-        bwd = reverse_within_length(self._run(self.gru_bwd, reverse_within_length(x, t.lengths), t.lengths),
-                                    t.lengths)  # (B, L, D)
-        return 0.5 * (fwd + bwd) * mask[:, :, None]  # (B, L, D)
+        fwd = gru_states(self.gru_fwd, x, t.lengths)  # (B, L, D), zeros at padding
+        bwd = gru_states(self.gru_bwd, x, t.lengths, reverse=True)  # (B, L, D)
+        return 0.5 * (fwd + bwd)  # (B, L, D)
 
     def forward(self, t: TextInput) -> TextEmbedding:
         cfg = self.cfg
         mask = t.word_mask()  # (B, L)
-        states = self.word_states(t, mask)  # (B, L, D)
+        states = self.word_states(t)  # (B, L, D)
         out = TextEmbedding()
         if cfg.concept_branch:
             out.verb_concepts = topk_mean(self.verb_head(states, mask), mask)  # (B, V)
