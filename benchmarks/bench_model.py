@@ -26,6 +26,7 @@ from oracles import fuse_loop, similarity_loop  # noqa: E402
 from hanet.device import resolve_device  # noqa: E402
 from hanet.model import HANet, ModelConfig, TextEmbedding, VideoEmbedding, score_matrix  # noqa: E402
 from hanet.model.random_inputs import random_targets, random_text, random_video  # noqa: E402
+from hanet.train.evaluate import encode_texts, encode_videos  # noqa: E402
 
 PUBLIC_TRAIN, PUBLIC_EVAL = 8.2, 4700.0
 PRESETS = {
@@ -66,14 +67,22 @@ def bench_train(cfg: ModelConfig, device, batches: int, batch: int = 64) -> floa
     return batches * batch / (time.perf_counter() - start)
 
 
-@torch.no_grad()
-def encode(model, cfg, n_videos, n_texts, device, batch=256):
+def encode(model, cfg, n_videos, n_texts, device):
     g = torch.Generator().manual_seed(1)
-    ve = VideoEmbedding.cat([model.encode_video(random_video(cfg, min(batch, n_videos - i), g).to(device))
-                             for i in range(0, n_videos, batch)])
-    te = TextEmbedding.cat([model.encode_text(random_text(cfg, min(batch, n_texts - i), g).to(device))
-                            for i in range(0, n_texts, batch)])
-    return ve, te
+    return (encode_videos(model, random_video(cfg, n_videos, g), 256, device),
+            encode_texts(model, random_text(cfg, n_texts, g), 256, device))
+
+
+def gemm_rate(device, n: int = 2048, reps: int = 5) -> float:
+    """GMAC/s of an n x n x n float32 matrix product: how fast this machine is right now."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    a @ b
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    sync(device)
+    return reps * n ** 3 / (time.perf_counter() - start) / 1e9
 
 
 def oracle_error(model, cfg, device) -> float:
@@ -91,18 +100,16 @@ def bench_eval(cfg: ModelConfig, device, n_videos: int, n_texts: int, video_chun
     g = torch.Generator().manual_seed(1)
     # Evaluation videos have every frame valid: real MSR-VTT clips nearly always give the full 20
     # sampled frames, and the scorer skips padded frames, so random lengths would flatter it.
-    videos = [random_video(cfg, min(256, n_videos - i), g, min_frames=cfg.max_frames).to(device)
-              for i in range(0, n_videos, 256)]
-    texts = [random_text(cfg, min(256, n_texts - i), g).to(device) for i in range(0, n_texts, 256)]
-    with torch.no_grad():
-        sync(device)
-        t0 = time.perf_counter()
-        ve = VideoEmbedding.cat([model.encode_video(v) for v in videos])
-        sync(device)
-        t1 = time.perf_counter()
-        te = TextEmbedding.cat([model.encode_text(t) for t in texts])
-        sync(device)
-        t2 = time.perf_counter()
+    videos = random_video(cfg, n_videos, g, min_frames=cfg.max_frames)
+    texts = random_text(cfg, n_texts, g)
+    sync(device)
+    t0 = time.perf_counter()
+    ve = encode_videos(model, videos, 256, device)
+    sync(device)
+    t1 = time.perf_counter()
+    te = encode_texts(model, texts, 256, device)
+    sync(device)
+    t2 = time.perf_counter()
     scores = score_matrix(model, ve, te, video_chunk=video_chunk, text_chunk=text_chunk)
     sync(device)
     t3 = time.perf_counter()
@@ -129,14 +136,18 @@ def main(argv=None) -> None:
     device = resolve_device(args.device)
     presets = {"both": ["msrvtt", "synth"], "all": ["msrvtt", "synth", "tiny"]}.get(args.preset, [args.preset])
     rows = []
+    rates = [gemm_rate(device)]
     for name in presets:
         cfg = ModelConfig(**PRESETS[name])
         ev = bench_eval(cfg, device, args.eval_videos, args.eval_texts, args.video_chunk, args.text_chunk)
         print(f"[{name}] score_matrix vs loop oracle: max rel. error {ev['err']:.2e}", flush=True)
         train = bench_train(cfg, device, args.train_batches)
         rows.append((name, train, ev))
+        rates.append(gemm_rate(device))
     print(f"\ndevice={device} threads={args.threads} eval subset={args.eval_videos}x{args.eval_texts} "
           f"chunks={args.video_chunk}/{args.text_chunk} train batches={args.train_batches}x64 torch={torch.__version__}")
+    print(f"machine speed: 2048^3 fp32 GEMM at {min(rates):.0f}-{max(rates):.0f} GMAC/s (measured before and after "
+          f"each preset; shared machines vary, so compare figures from one run)")
     print(f"{'preset':7} {'train pairs/s':>13} {'ms/step':>8} {'x public':>8} | {'ms/video':>8} {'ms/caption':>10} "
           f"{'score pairs/s':>13} | {'eval pairs/s':>12} {'x public':>8} | {'full MSR-VTT':>12} {'pairs/s':>9} "
           f"{'x public':>8}")

@@ -114,3 +114,20 @@ def test_model_similarity_and_fuse_match_oracle():
         assert rel_err(terms[name], slow[name]) <= 1e-5, name
     assert rel_err(fused, fuse_loop(cfg, slow)) <= 1e-5
     assert torch.isfinite(fused).all()
+
+
+def test_topk_mean_matches_sorted_oracle_with_ties_and_padding():
+    from hanet.model.layers import topk_mean
+    g = torch.Generator().manual_seed(6)
+    probs = torch.rand(5, 19, 7, generator=g).round(decimals=1)  # many ties
+    lengths = torch.tensor([19, 1, 8, 9, 17])
+    mask = torch.arange(19)[None, :] < lengths[:, None]
+    probs = probs.masked_fill(~mask[:, :, None], 5.0)  # padding must never be picked
+    out = topk_mean(probs, mask)
+    for b, n in enumerate(lengths.tolist()):
+        k = -(-n // 8)  # ceil(n / 8): 3, 1, 1, 2, 3
+        expected = probs[b, :n].sort(dim=0, descending=True).values[:k].mean(0)
+        assert torch.allclose(out[b], expected, atol=1e-6), b
+    leaf = probs.clone().requires_grad_(True)
+    topk_mean(leaf, mask).sum().backward()
+    assert leaf.grad[~mask].abs().max() == 0 and torch.allclose(leaf.grad.sum((1, 2)), torch.full((5,), 7.0))

@@ -16,30 +16,15 @@ def masked_softmax(logits: Tensor, mask: Tensor, dim: int = -1) -> Tensor:
 def topk_mean(probs: Tensor, mask: Tensor, divisor: int = 8) -> Tensor:
     """Mean of the k largest values over axis 1, k = ceil(valid / divisor), per row.
 
-    probs (B, T, C), mask (B, T) bool with at least one True per row -> (B, C).
-    Under autograd: topk of the largest k in the batch, ranks past each row's k dropped.
-    Otherwise: k rounds of (max over T, take as many of its copies as still needed, remove
-    them), which are cheap reductions along T instead of a sort.
+    probs (B, T, C), mask (B, T) bool with at least one True per row -> (B, C). One topk of
+    the largest k in the batch (padding at -inf), ranks past each row's own k dropped.
     """
     k = torch.div(mask.sum(1) + divisor - 1, divisor, rounding_mode="floor").clamp(min=1)  # (B,)
-    kmax = int(k.max()) if k.numel() else 1
-    bias = torch.zeros(mask.shape, dtype=probs.dtype, device=probs.device).masked_fill_(~mask, float("-inf"))
-    work = probs + bias[:, :, None]  # (B, T, C), -inf on padding
-    if torch.is_grad_enabled() and probs.requires_grad:
-        ranked = work.topk(min(kmax, work.shape[1]), dim=1).values  # (B, kmax, C)
-        keep = torch.arange(ranked.shape[1], device=probs.device)[None, :] < k[:, None]  # (B, kmax)
-        return ranked.masked_fill(~keep[:, :, None], 0.0).sum(1) / k[:, None].to(probs.dtype)
-    remaining = k[:, None].to(probs.dtype).expand(-1, probs.shape[2]).clone()  # (B, C) still to take
-    total = torch.zeros(probs.shape[0], probs.shape[2], dtype=probs.dtype, device=probs.device)
-    for i in range(kmax):
-        top = work.amax(1)  # (B, C)
-        hit = work == top[:, None, :]  # (B, T, C) every copy of the maximum
-        take = torch.minimum(hit.sum(1).to(probs.dtype), remaining)  # (B, C)
-        total += torch.where(take > 0, top * take, 0.0)
-        remaining -= take
-        if i + 1 < kmax:
-            work.masked_fill_(hit, float("-inf"))
-    return total / k[:, None].to(probs.dtype)
+    kmax = min(int(k.max()) if k.numel() else 1, probs.shape[1])
+    work = probs.masked_fill(~mask[:, :, None], float("-inf"))  # (B, T, C)
+    ranked = work.topk(kmax, dim=1).values  # (B, kmax, C)
+    keep = torch.arange(kmax, device=probs.device)[None, :] < k[:, None]  # (B, kmax)
+    return ranked.masked_fill(~keep[:, :, None], 0.0).sum(1) / k[:, None].to(probs.dtype)
 
 
 class Dropout(nn.Module):

@@ -38,7 +38,8 @@ def phrase_pool(states: Tensor, masks: Tensor) -> Tensor:
 class AttentionGCN(nn.Module):
     """One graph layer: node i attends (scaled dot product) to j where adjacency[i, j] = 1
     or j = i (self loops added), restricted to real nodes; the softmax plays the role of the
-    row-normalised adjacency. Residual + dropout + LayerNorm."""
+    row-normalised adjacency. Residual + dropout + LayerNorm. Query, key and value are
+    computed for the real nodes only (a padded node attends to itself with value 0)."""
 
     def __init__(self, dim: int, dropout: float):
         super().__init__()
@@ -52,8 +53,16 @@ class AttentionGCN(nn.Module):
         # nodes (B, N, D), adjacency (B, N, N), real (B, N) bool
         eye = torch.eye(nodes.shape[1], dtype=torch.bool, device=nodes.device)
         allowed = ((adjacency > 0) & real[:, None, :] & real[:, :, None]) | eye  # (B, N, N)
-        logits = self.query(nodes) @ self.key(nodes).transpose(1, 2) / math.sqrt(nodes.shape[2])  # (B, N, N)
-        context = masked_softmax(logits, allowed, dim=2) @ self.value(nodes)  # (B, N, D)
+        index = real.nonzero(as_tuple=True)  # projections of the real nodes only (padding stays 0)
+        rows = nodes[index]  # (n_real, D)
+
+        def project(layer: nn.Linear) -> Tensor:
+            out = nodes.new_zeros(nodes.shape)
+            out[index] = layer(rows)
+            return out  # (B, N, D)
+
+        logits = project(self.query) @ project(self.key).transpose(1, 2) / math.sqrt(nodes.shape[2])  # (B, N, N)
+        context = masked_softmax(logits, allowed, dim=2) @ project(self.value)  # (B, N, D)
         return self.norm(nodes + self.dropout(context))
 
 

@@ -19,7 +19,9 @@ from hanet import metrics
 from hanet.config import from_dict
 from hanet.errors import HanetError
 from hanet.io import atomic_path, read_json, write_json
+from hanet.model.embeddings import TextEmbedding, VideoEmbedding
 from hanet.model.hanet import HANet
+from hanet.model.inputs import TextInput, VideoInput
 from hanet.model.retrieval import score_matrix
 from hanet.train.data import SplitData, load_split, take, trim_words
 from hanet.device import resolve_device
@@ -29,16 +31,32 @@ NUM_EXAMPLES = 8
 
 
 @torch.no_grad()
+def encode_videos(model: HANet, videos: VideoInput, batch_size: int, device: torch.device) -> VideoEmbedding:
+    """Every video encoded once, in batches, on ``device``."""
+    model.eval()
+    n = videos.frames.shape[0]
+    return VideoEmbedding.cat([model.encode_video(take(videos, torch.arange(i, min(i + batch_size, n))).to(device))
+                               for i in range(0, n, batch_size)])
+
+
+@torch.no_grad()
+def encode_texts(model: HANet, texts: TextInput, batch_size: int, device: torch.device) -> TextEmbedding:
+    """Every caption encoded once, on ``device``, returned in input order. Captions go in
+    batches of similar length (longest first), so the GRU runs full batches at every step."""
+    model.eval()
+    n = texts.words.shape[0]
+    order = torch.argsort(texts.lengths, descending=True, stable=True)  # (Nt,)
+    te = TextEmbedding.cat([model.encode_text(trim_words(take(texts, order[i:i + batch_size])).to(device))
+                            for i in range(0, n, batch_size)])
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(n)
+    return te[inverse.to(device)]
+
+
 def encode_split(model: HANet, data: SplitData, batch_size: int, device: torch.device):
     """(VideoEmbedding of all videos, TextEmbedding of the unique captions), on ``device``."""
-    model.eval()
-    texts = take(data.texts, data.unique)  # (Nu, ...)
-    ve = [model.encode_video(take(data.videos, torch.arange(i, min(i + batch_size, len(data.video_ids)))).to(device))
-          for i in range(0, len(data.video_ids), batch_size)]
-    n_text = texts.words.shape[0]
-    te = [model.encode_text(trim_words(take(texts, torch.arange(i, min(i + batch_size, n_text)))).to(device))
-          for i in range(0, n_text, batch_size)]
-    return type(ve[0]).cat(ve), type(te[0]).cat(te)
+    return (encode_videos(model, data.videos, batch_size, device),
+            encode_texts(model, take(data.texts, data.unique), batch_size, device))
 
 
 def evaluate_split(model: HANet, data: SplitData, tcfg, device: torch.device, terms: bool = False):
