@@ -113,3 +113,34 @@ def test_text_encoder_no_grad_and_autograd_agree_and_helpers():
     assert graph.sentence.requires_grad
     for name in ("sentence", "phrase_noun", "node_verb", "verb_concepts", "noun_concepts"):
         assert torch.allclose(getattr(plain, name), getattr(graph, name).detach(), atol=1e-5), name
+
+
+def test_worker_threads_give_identical_results_and_restore_settings():
+    from hanet.model.parallel import map_pieces
+    from hanet.model.random_inputs import random_text
+    from hanet.train.evaluate import encode_texts
+    cfg, model = build()
+    model.eval()
+    v, _, _ = batch(cfg, 9)
+    texts = random_text(cfg, 23, torch.Generator().manual_seed(3))
+    saved = torch.get_num_threads()
+    try:
+        results = {}
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            te = encode_texts(model, texts, 4, torch.device("cpu"))  # 6 length-sorted batches
+            with torch.no_grad():
+                ve = model.encode_video(v)
+            results[threads] = (te, score_matrix(model, ve, te, video_chunk=2, text_chunk=5))
+            assert torch.get_num_threads() == threads
+        (te1, s1), (te2, s2) = results[1], results[2]
+        assert torch.equal(s1, s2) and torch.equal(te1.sentence, te2.sentence)
+        with torch.no_grad():
+            direct = model.encode_text(texts)  # one batch, input order
+        assert torch.allclose(te1.sentence, direct.sentence, atol=1e-5)
+        assert torch.allclose(te1.noun_concepts, direct.noun_concepts, atol=1e-5)
+        torch.set_num_threads(2)
+        assert map_pieces(lambda x: x * x, range(7), 2) == [0, 1, 4, 9, 16, 25, 36]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(saved)

@@ -31,6 +31,7 @@ from torch import Tensor
 from .embeddings import TensorBatch
 
 EPS = 1e-8
+LOG2E = 1.4426950408889634  # 1 / ln 2
 TILE = {"cpu": 1 << 17, "cuda": 1 << 26}  # elements of one (videos, parts, phrases) block
 PHRASES_PER_TILE = {"cpu": 512, "cuda": 1 << 16}
 SHIFT_LIMIT = 60.0  # temperatures above this shift the logits by their exact maximum
@@ -130,6 +131,7 @@ def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, phrases: Phrases, tau
     U = unit.reshape(n * pb, D)
     exact_shift = tau > SHIFT_LIMIT
     bias = bias[:, :, None] - (0.0 if exact_shift else tau)  # (n, Pb, 1)
+    bias2 = bias * LOG2E  # the same in base 2
     out = unit.new_zeros(n, len(phrases))
     R = phrases.unit.shape[0]
     pieces = []
@@ -149,11 +151,11 @@ def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, phrases: Phrases, tau
             pieces.append(numer / quad.clamp(min=1e-30).sqrt())
         else:
             pos = sims.clamp(min=0)
-            scale = torch.linalg.vecdot(pos, pos, dim=1)[:, None, :].sqrt_().clamp_(min=EPS).reciprocal_().mul_(tau)
-            f = torch.addcmul(bias, pos, scale, out=pos)  # (n, Pb, r) logits
+            scale = torch.linalg.vecdot(pos, pos, dim=1)[:, None, :].sqrt_().clamp_(min=EPS).reciprocal_()
+            f = torch.addcmul(bias2, pos, scale.mul_(tau * LOG2E), out=pos)  # (n, Pb, r) logits / ln 2
             if exact_shift:
                 f.sub_(f.amax(1, keepdim=True))
-            f.exp_()
+            f.exp2_()  # exp2 is about twice as fast as exp on the CPU
             numer = torch.linalg.vecdot(f, sims, dim=1)  # (n, r)
             gf = torch.bmm(gram, f, out=sims)
             quad = torch.linalg.vecdot(gf, f, dim=1)  # (n, r)

@@ -4,21 +4,20 @@ Every video is prepared for scoring once (unit vectors, packed parts, Gram matri
 every chunk of captions once; the matrix is then filled block by block. Videos are ordered
 by their number of valid frames, so that a block pads only to its own longest video.
 
-On the CPU with several intra-op threads, the video blocks of a caption chunk are scored by
-that many worker threads, each running single-threaded kernels: one parallel region per
-block instead of one per (small, cache-sized) operation, which avoids thousands of thread
-barriers and keeps throughput when the cores are shared with other processes. Every block is
-computed by the same code either way, so results do not depend on the thread count.
+On the CPU with several threads, the video blocks of a caption chunk are scored by
+single-threaded workers (``parallel.map_pieces``), so results do not depend on the thread
+count.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import torch
 from torch import Tensor
 
 from . import scores as S
 from .embeddings import TextEmbedding, VideoEmbedding
+from .parallel import cpu_workers, map_pieces
 
 
 def _blocks(n: int, chunk: int, pieces: int) -> list[tuple[int, int]]:
@@ -54,39 +53,19 @@ def _score_matrix(cfg, device, ve: VideoEmbedding, te: TextEmbedding, video_chun
     order = (torch.argsort(ve.frame_mask.sum(1), descending=True, stable=True) if ve.frame_mask is not None
              else torch.arange(nv))
     videos = S.prepare_video(cfg, ve[order].to(device))
-    threads = torch.get_num_threads() if device.type == "cpu" else 1
-    workers = max(1, min(threads, nv))
+    workers = cpu_workers(device, nv)
     # enough video blocks to keep every worker busy (about 4 per worker)
     video_blocks = _blocks(nv, video_chunk, 4 * workers if workers > 1 else 1)
 
-    def run(block: tuple[int, int], captions: S.TextSide, b: int) -> None:
-        a, e = block
-        chunk_terms = S.prepared_terms(cfg, videos[a:e], captions)
-        rows, cols = order[a:e], slice(b, b + len(captions))
+    def run(captions: S.TextSide, cols: slice, block: tuple[int, int]) -> None:
+        v0, v1 = block
+        chunk_terms = S.prepared_terms(cfg, videos[v0:v1], captions)
+        rows = order[v0:v1]
         fused[rows, cols] = S.fuse(cfg, chunk_terms).float().cpu()
         for name in per_term:
             per_term[name][rows, cols] = chunk_terms[name].float().cpu()
 
-    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
-    try:
-        if pool is not None:
-            torch.set_num_threads(1)  # new threads take the global setting at their first parallel op
-        for b, e in _blocks(nt, text_chunk, 1):
-            captions = S.prepare_text(cfg, te[b:e].to(device))
-            if pool is None:
-                for block in video_blocks:
-                    run(block, captions, b)
-            else:
-                for f in [pool.submit(_single_threaded, run, blk, captions, b) for blk in video_blocks]:
-                    f.result()
-    finally:
-        if pool is not None:
-            pool.shutdown()
-            torch.set_num_threads(threads)
+    for b, e in _blocks(nt, text_chunk, 1):
+        map_pieces(partial(run, S.prepare_text(cfg, te[b:e].to(device)), slice(b, e)), video_blocks, workers)
     return (fused, per_term) if terms else fused
 
-
-def _single_threaded(fn, *args) -> None:
-    torch.set_num_threads(1)  # this worker's kernels run serially
-    with torch.no_grad():
-        fn(*args)

@@ -22,6 +22,7 @@ from hanet.io import atomic_path, read_json, write_json
 from hanet.model.embeddings import TextEmbedding, VideoEmbedding
 from hanet.model.hanet import HANet
 from hanet.model.inputs import TextInput, VideoInput
+from hanet.model.parallel import cpu_workers, map_pieces
 from hanet.model.retrieval import score_matrix
 from hanet.train.data import SplitData, load_split, take, trim_words
 from hanet.device import resolve_device
@@ -42,12 +43,14 @@ def encode_videos(model: HANet, videos: VideoInput, batch_size: int, device: tor
 @torch.no_grad()
 def encode_texts(model: HANet, texts: TextInput, batch_size: int, device: torch.device) -> TextEmbedding:
     """Every caption encoded once, on ``device``, returned in input order. Captions go in
-    batches of similar length (longest first), so the GRU runs full batches at every step."""
+    batches of similar length (longest first), so the GRU runs full batches at every step;
+    on the CPU, batches are shared among single-threaded workers (``parallel.map_pieces``)."""
     model.eval()
     n = texts.words.shape[0]
     order = torch.argsort(texts.lengths, descending=True, stable=True)  # (Nt,)
-    te = TextEmbedding.cat([model.encode_text(trim_words(take(texts, order[i:i + batch_size])).to(device))
-                            for i in range(0, n, batch_size)])
+    batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    te = TextEmbedding.cat(map_pieces(lambda idx: model.encode_text(trim_words(take(texts, idx)).to(device)),
+                                      batches, cpu_workers(device, len(batches))))
     inverse = torch.empty_like(order)
     inverse[order] = torch.arange(n)
     return te[inverse.to(device)]
