@@ -111,17 +111,24 @@ def attention_scores(parts: Parts, phrases: Phrases, temperature: float) -> Tens
     n_valid = parts.n_valid.tolist()
     rows, a = [], 0
     while a < Nv:
-        nb = max(1, min(Nv - a, TILE[kind] // (max(n_valid[a], 1) * per_tile)))
+        cap = max(1, TILE[kind] // (max(n_valid[a], 1) * per_tile))  # videos per block at this length
+        nb = _balanced(Nv - a, cap)
         pb = max(max(n_valid[a:a + nb]), 1)  # pad the block only to its longest video
         if pb > max(n_valid[a], 1):  # videos not sorted by length: keep the block within the tile
             nb = max(1, min(nb, TILE[kind] // (pb * per_tile)))
             pb = max(max(n_valid[a:a + nb]), 1)
         rows.append(_video_block(parts.unit[a:a + nb, :pb], parts.bias[a:a + nb, :pb],
                                  parts.gram[a:a + nb, :pb, :pb], phrases, float(temperature), grad,
-                                 max(64, TILE[kind] // (nb * pb))))
+                                 _balanced(R, max(64, TILE[kind] // (nb * pb)))))
         a += nb
     counts = (phrases.offsets[1:] - phrases.offsets[:-1]).clamp(min=1).to(dtype)  # (Nt,)
     return torch.cat(rows, 0) / counts[None, :]
+
+
+def _balanced(n: int, cap: int) -> int:
+    """Size of equal pieces of at most ``cap`` covering n (no small leftover piece)."""
+    pieces = -(-n // cap)
+    return -(-n // pieces)
 
 
 def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, phrases: Phrases, tau: float, grad: bool,
