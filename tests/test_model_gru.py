@@ -78,3 +78,10 @@ def test_text_encoder_word_states_are_the_averaged_bigru():
     x = enc.embed(t.words)
     expected = 0.5 * (oracle(enc.gru_fwd, x, t.lengths) + oracle(enc.gru_bwd, x, t.lengths, reverse=True))
     assert torch.allclose(enc.word_states(t), expected, atol=1e-5)
+    with torch.no_grad(), enc.word_input_tables():  # per-word input projections looked up in a table
+        assert torch.allclose(enc.word_states(t), expected, atol=1e-5)
+        assert enc._tables is not None
+    assert enc._tables is None
+    with enc.word_input_tables():  # under autograd the tables are not used: gradients reach the embeddings
+        enc.word_states(t).sum().backward()
+    assert enc.embed.weight.grad is not None and enc.embed.weight.grad.abs().sum() > 0

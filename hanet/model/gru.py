@@ -92,13 +92,20 @@ class _Recurrence(torch.autograd.Function):
         return grad_gi, grad_w, grad_gh.sum(0), None
 
 
-def gru_states(gru: nn.GRU, x: Tensor, lengths: Tensor, reverse: bool = False) -> Tensor:
+def input_table(gru: nn.GRU, embedding: Tensor) -> Tensor:
+    """Every word's input projection W_ih e_w + b_ih: embedding (V, W) -> (V, 3D). In
+    evaluation this replaces the per-position projection GEMM by a row lookup."""
+    return nn.functional.linear(embedding, gru.weight_ih_l0, gru.bias_ih_l0)
+
+
+def gru_states(gru: nn.GRU, x: Tensor, lengths: Tensor, reverse: bool = False, table: Tensor | None = None) -> Tensor:
     """Run a one-layer, one-direction ``nn.GRU``'s weights over the first ``lengths[b]``
     steps of each x[b] (read backwards within its length when ``reverse``), from a zero
-    state: x (B, L, W), lengths (B,) -> (B, L, D), zeros at the padded steps."""
+    state: x (B, L, W), lengths (B,) -> (B, L, D), zeros at the padded steps. With ``table``
+    (V, 3D) from ``input_table``, x holds word ids (B, L) instead of their embeddings."""
     if gru.num_layers != 1 or gru.bidirectional or not gru.bias:
         raise ValueError("gru_states needs a one-layer, one-direction nn.GRU with biases")
-    B, L, W = x.shape
+    B, L = x.shape[:2]
     lengths = lengths.cpu()
     order = torch.argsort(lengths, descending=True, stable=True)  # (B,)
     sorted_len = lengths[order]  # (B,)
@@ -110,6 +117,9 @@ def gru_states(gru: nn.GRU, x: Tensor, lengths: Tensor, reverse: bool = False) -
     step, j = valid.nonzero(as_tuple=True)  # (N,) packed order
     word = sorted_len[j] - 1 - step if reverse else step  # (N,) position read at that step
     flat = (order[j] * L + word).to(x.device)  # (N,) into (B * L)
-    gi = nn.functional.linear(x.reshape(B * L, W).index_select(0, flat), gru.weight_ih_l0, gru.bias_ih_l0)  # (N, 3D)
+    if table is None:
+        gi = nn.functional.linear(x.reshape(B * L, -1).index_select(0, flat), gru.weight_ih_l0, gru.bias_ih_l0)
+    else:
+        gi = table.index_select(0, x.reshape(B * L).index_select(0, flat))  # (N, 3D)
     hs = _Recurrence.apply(gi, gru.weight_hh_l0, gru.bias_hh_l0, sizes)  # (N, D)
     return hs.new_zeros(B * L, hs.shape[1]).index_copy_(0, flat, hs).view(B, L, -1)  # (B, L, D)

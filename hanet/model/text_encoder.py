@@ -7,6 +7,7 @@ Follows Wu et al., ACM MM 2021 / github.com/Roc-Ng/HANet and HGR (github.com/csh
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import torch
 import torch.nn as nn
@@ -14,7 +15,7 @@ from torch import Tensor
 
 from .config import ModelConfig
 from .embeddings import TextEmbedding
-from .gru import gru_states
+from .gru import gru_states, input_table
 from .inputs import TextInput
 from .layers import AttentionPool, Dropout, MaskedConceptHead, masked_softmax, topk_mean
 
@@ -77,6 +78,7 @@ class TextEncoder(nn.Module):
         # over the valid words only; the backward one reads each caption reversed).
         self.gru_fwd = nn.GRU(cfg.word_dim, cfg.dim, batch_first=True)
         self.gru_bwd = nn.GRU(cfg.word_dim, cfg.dim, batch_first=True)
+        self._tables: tuple[Tensor, Tensor] | None = None  # see word_input_tables
         if cfg.has("global"):
             self.sentence_pool = AttentionPool(cfg.dim)
         if cfg.has("global") or cfg.has("local"):
@@ -86,7 +88,24 @@ class TextEncoder(nn.Module):
             self.verb_head = MaskedConceptHead(cfg.dim, cfg.num_verbs, kernel=1)
             self.noun_head = MaskedConceptHead(cfg.dim, cfg.num_nouns, kernel=1)
 
+    @contextmanager
+    def word_input_tables(self):
+        """Within the block, encodings without autograd look up every word's GRU input
+        projection in a (vocab, 3D) table per direction, computed once on entry (worth it
+        when encoding more words than the vocabulary holds, as a whole evaluation does)."""
+        with torch.no_grad():
+            self._tables = (input_table(self.gru_fwd, self.embed.weight), input_table(self.gru_bwd, self.embed.weight))
+        try:
+            yield
+        finally:
+            self._tables = None
+
     def word_states(self, t: TextInput) -> Tensor:
+        tables = self._tables
+        if tables is not None and not torch.is_grad_enabled():
+            fwd = gru_states(self.gru_fwd, t.words, t.lengths, table=tables[0])  # (B, L, D)
+            bwd = gru_states(self.gru_bwd, t.words, t.lengths, reverse=True, table=tables[1])  # (B, L, D)
+            return 0.5 * (fwd + bwd)
         x = self.embed(t.words)  # (B, L, W)
         fwd = gru_states(self.gru_fwd, x, t.lengths)  # (B, L, D), zeros at padding
         bwd = gru_states(self.gru_bwd, x, t.lengths, reverse=True)  # (B, L, D)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -44,13 +45,17 @@ def encode_videos(model: HANet, videos: VideoInput, batch_size: int, device: tor
 def encode_texts(model: HANet, texts: TextInput, batch_size: int, device: torch.device) -> TextEmbedding:
     """Every caption encoded once, on ``device``, returned in input order. Captions go in
     batches of similar length (longest first), so the GRU runs full batches at every step;
-    on the CPU, batches are shared among single-threaded workers (``parallel.map_pieces``)."""
+    on the CPU, batches are shared among single-threaded workers (``parallel.map_pieces``).
+    With more words than the vocabulary holds, GRU input projections come from per-word
+    tables (``TextEncoder.word_input_tables``)."""
     model.eval()
     n = texts.words.shape[0]
     order = torch.argsort(texts.lengths, descending=True, stable=True)  # (Nt,)
     batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
-    te = TextEmbedding.cat(map_pieces(lambda idx: model.encode_text(trim_words(take(texts, idx)).to(device)),
-                                      batches, cpu_workers(device, len(batches))))
+    many_words = int(texts.lengths.sum()) > model.cfg.vocab_size
+    with model.text.word_input_tables() if many_words else nullcontext():
+        te = TextEmbedding.cat(map_pieces(lambda idx: model.encode_text(trim_words(take(texts, idx)).to(device)),
+                                          batches, cpu_workers(device, len(batches))))
     inverse = torch.empty_like(order)
     inverse[order] = torch.arange(n)
     return te[inverse.to(device)]
