@@ -144,3 +144,28 @@ def test_worker_threads_give_identical_results_and_restore_settings():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(saved)
+
+
+def test_bf16_autocast_training_and_evaluation_paths():
+    """Mixed precision (the GPU's train.bf16) exercised with CPU autocast: the dtype plumbing
+    (GRU recurrence kept in fp32, GCN, fp32 scoring) is shared by both devices."""
+    from hanet.model.random_inputs import random_text
+    from hanet.train.evaluate import encode_texts
+    torch.set_num_threads(1)
+    cfg, model = build(dropout=0.0, gcn_dropout=0.0)
+    v, t, y = batch(cfg, 6)
+    exact = model(v, t, y)["loss"]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = model(v, t, y)["loss"]
+    low.backward()
+    assert abs(float(low.detach()) - float(exact.detach())) < 0.05
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    model.eval()
+    texts = random_text(cfg, 30, torch.Generator().manual_seed(2))  # more words than the vocabulary: tables
+    cpu = torch.device("cpu")
+    with torch.no_grad():
+        ve = model.encode_video(v)
+    fp32 = score_matrix(model, ve, encode_texts(model, texts, 8, cpu))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = score_matrix(model, ve, encode_texts(model, texts, 8, cpu))
+    assert mixed.dtype == torch.float32 and float((mixed - fp32).abs().max()) < 0.05

@@ -46,6 +46,11 @@ class _Recurrence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, gi: Tensor, w_hh: Tensor, b_hh: Tensor, sizes: list[int]) -> Tensor:
+        with torch.autocast(gi.device.type, enabled=False):
+            return _Recurrence._forward(ctx, gi, w_hh, b_hh, sizes)
+
+    @staticmethod
+    def _forward(ctx, gi: Tensor, w_hh: Tensor, b_hh: Tensor, sizes: list[int]) -> Tensor:
         N, D = gi.shape[0], w_hh.shape[1]
         gates = gi.new_empty(N, 3 * D)  # per step W_hh h + b_hh, then r and z over their pre-activations
         cand = gi.new_empty(N, D)  # n
@@ -65,6 +70,11 @@ class _Recurrence(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_hs: Tensor):
+        with torch.autocast(grad_hs.device.type, enabled=False):
+            return _Recurrence._backward(ctx, grad_hs.to(ctx.saved_tensors[0].dtype))
+
+    @staticmethod
+    def _backward(ctx, grad_hs: Tensor):
         w_hh, gates, cand, hs = ctx.saved_tensors
         sizes, offsets = ctx.sizes, _offsets(ctx.sizes)
         N, D = hs.shape
@@ -121,5 +131,6 @@ def gru_states(gru: nn.GRU, x: Tensor, lengths: Tensor, reverse: bool = False, t
         gi = nn.functional.linear(x.reshape(B * L, -1).index_select(0, flat), gru.weight_ih_l0, gru.bias_ih_l0)
     else:
         gi = table.index_select(0, x.reshape(B * L).index_select(0, flat))  # (N, 3D)
-    hs = _Recurrence.apply(gi, gru.weight_hh_l0, gru.bias_hh_l0, sizes)  # (N, D)
+    # the recurrence runs in the weights' dtype with autocast off (bf16 autocast casts gi down)
+    hs = _Recurrence.apply(gi.to(gru.weight_hh_l0.dtype), gru.weight_hh_l0, gru.bias_hh_l0, sizes)  # (N, D)
     return hs.new_zeros(B * L, hs.shape[1]).index_copy_(0, flat, hs).view(B, L, -1)  # (B, L, D)

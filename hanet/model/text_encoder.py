@@ -58,8 +58,9 @@ class AttentionGCN(nn.Module):
         rows = nodes[index]  # (n_real, D)
 
         def project(layer: nn.Linear) -> Tensor:
-            out = nodes.new_zeros(nodes.shape)
-            out[index] = layer(rows)
+            projected = layer(rows)  # (n_real, D), bf16 under autocast
+            out = projected.new_zeros(nodes.shape)
+            out[index] = projected
             return out  # (B, N, D)
 
         logits = project(self.query) @ project(self.key).transpose(1, 2) / math.sqrt(nodes.shape[2])  # (B, N, N)
