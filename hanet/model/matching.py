@@ -67,12 +67,6 @@ class Phrases:
         lo, hi = int(self.offsets[a]), int(self.offsets[b])
         return Phrases(self.unit[lo:hi], self.owner[lo:hi] - a, self.offsets[a:b + 1] - lo)
 
-    def to(self, device) -> "Phrases":
-        return Phrases(self.unit.to(device), self.owner.to(device), self.offsets.to(device))
-
-    def detach(self) -> "Phrases":
-        return Phrases(self.unit.detach(), self.owner, self.offsets)
-
 
 def prepare_parts(parts: Tensor, part_mask: Tensor | None) -> Parts:
     """parts (Nv, P, D), part_mask (Nv, P) bool or None (parts that are all zero count as

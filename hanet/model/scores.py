@@ -70,15 +70,26 @@ class TextSide(TensorBatch):
     noun_concepts: Optional[Tensor] = None       # (Nt, num_nouns)
 
 
+# phrase-attention term -> (video parts, their mask or None = every nonzero part, caption phrases, phrase mask)
+PHRASE_TERMS = {
+    "local_verb": ("local_action", None, "node_verb", "verb_mask"),
+    "local_noun": ("local_entity", None, "node_noun", "noun_mask"),
+    "individual_verb": ("frame_action", "frame_mask", "phrase_verb", "verb_mask"),
+    "individual_noun": ("frame_entity", "frame_mask", "phrase_noun", "noun_mask"),
+}
+
+
+def _phrase_terms(cfg: ModelConfig) -> list[str]:
+    return [name for name in embedding_terms(cfg) if name in PHRASE_TERMS]
+
+
 def prepare_video(cfg: ModelConfig, ve: VideoEmbedding) -> VideoSide:
     out = VideoSide()
     if cfg.has("global"):
         out.event = F.normalize(ve.event, dim=-1, eps=1e-8)
-    if cfg.has("local"):
-        out.local_verb, out.local_noun = prepare_parts(ve.local_action, None), prepare_parts(ve.local_entity, None)
-    if cfg.has("individual"):
-        out.individual_verb = prepare_parts(ve.frame_action, ve.frame_mask)
-        out.individual_noun = prepare_parts(ve.frame_entity, ve.frame_mask)
+    for name in _phrase_terms(cfg):
+        parts, mask = PHRASE_TERMS[name][:2]
+        setattr(out, name, prepare_parts(getattr(ve, parts), None if mask is None else getattr(ve, mask)))
     if concept_terms(cfg):
         out.action_concepts, out.entity_concepts = ve.action_concepts, ve.entity_concepts
     return out
@@ -88,12 +99,9 @@ def prepare_text(cfg: ModelConfig, te: TextEmbedding) -> TextSide:
     out = TextSide()
     if cfg.has("global"):
         out.sentence = F.normalize(te.sentence, dim=-1, eps=1e-8)
-    if cfg.has("local"):
-        out.local_verb = prepare_phrases(te.node_verb, te.verb_mask)
-        out.local_noun = prepare_phrases(te.node_noun, te.noun_mask)
-    if cfg.has("individual"):
-        out.individual_verb = prepare_phrases(te.phrase_verb, te.verb_mask)
-        out.individual_noun = prepare_phrases(te.phrase_noun, te.noun_mask)
+    for name in _phrase_terms(cfg):
+        phrases, mask = PHRASE_TERMS[name][2:]
+        setattr(out, name, prepare_phrases(getattr(te, phrases), getattr(te, mask)))
     if concept_terms(cfg):
         out.verb_concepts, out.noun_concepts = te.verb_concepts, te.noun_concepts
     return out
@@ -104,9 +112,8 @@ def prepared_terms(cfg: ModelConfig, vs: VideoSide, ts: TextSide) -> dict[str, T
     out: dict[str, Tensor] = {}
     if cfg.has("global"):
         out["global"] = vs.event @ ts.sentence.t()
-    for name in embedding_terms(cfg):
-        if name != "global":  # phrase-attention terms: same field names on both sides
-            out[name] = attention_scores(getattr(vs, name), getattr(ts, name), cfg.temperature)
+    for name in _phrase_terms(cfg):  # same field names on both prepared sides
+        out[name] = attention_scores(getattr(vs, name), getattr(ts, name), cfg.temperature)
     if concept_terms(cfg):
         out["concept_verb"] = soft_jaccard(vs.action_concepts, ts.verb_concepts)
         out["concept_noun"] = soft_jaccard(vs.entity_concepts, ts.noun_concepts)

@@ -102,14 +102,11 @@ class TextEncoder(nn.Module):
             self._tables = None
 
     def word_states(self, t: TextInput) -> Tensor:
-        tables = self._tables
-        if tables is not None and not torch.is_grad_enabled():
-            fwd = gru_states(self.gru_fwd, t.words, t.lengths, table=tables[0])  # (B, L, D)
-            bwd = gru_states(self.gru_bwd, t.words, t.lengths, reverse=True, table=tables[1])  # (B, L, D)
-            return 0.5 * (fwd + bwd)
-        x = self.embed(t.words)  # (B, L, W)
-        fwd = gru_states(self.gru_fwd, x, t.lengths)  # (B, L, D), zeros at padding
-        bwd = gru_states(self.gru_bwd, x, t.lengths, reverse=True)  # (B, L, D)
+        use_tables = self._tables is not None and not torch.is_grad_enabled()
+        x = t.words if use_tables else self.embed(t.words)  # word ids (B, L) with tables, else (B, L, W)
+        table_fwd, table_bwd = self._tables if use_tables else (None, None)
+        fwd = gru_states(self.gru_fwd, x, t.lengths, table=table_fwd)  # (B, L, D), zeros at padding
+        bwd = gru_states(self.gru_bwd, x, t.lengths, reverse=True, table=table_bwd)  # (B, L, D)
         return 0.5 * (fwd + bwd)  # (B, L, D)
 
     def forward(self, t: TextInput) -> TextEmbedding:
