@@ -95,8 +95,21 @@ def oracle_error(model, cfg, device) -> float:
     return float((fast - slow).abs().max() / slow.abs().max())
 
 
+def scoring_macs(cfg: ModelConfig, texts) -> float:
+    """Multiply-adds of the part-phrase cosines per (video, caption) pair: every part of a
+    full-length video times every real phrase of the captions, over the phrase-attention terms."""
+    verbs = float(texts.verb_masks.any(-1).sum()) / texts.words.shape[0]  # real verb phrases per caption
+    nouns = float(texts.noun_masks.any(-1).sum()) / texts.words.shape[0]
+    parts = 0.0
+    if cfg.has("individual"):
+        parts += cfg.max_frames * (verbs + nouns)
+    if cfg.has("local"):
+        parts += cfg.top_actions * verbs + cfg.top_entities * nouns
+    return parts * cfg.dim
+
+
 def bench_eval(cfg: ModelConfig, device, n_videos: int, n_texts: int, video_chunk: int, text_chunk: int,
-               repeat: int) -> tuple[float, list[dict]]:
+               repeat: int) -> tuple[float, list[dict], float]:
     """Oracle error, then ``repeat`` timed evaluations (encode videos, encode captions, score)."""
     torch.manual_seed(0)
     model = HANet(cfg).to(device).eval()
@@ -125,7 +138,7 @@ def bench_eval(cfg: ModelConfig, device, n_videos: int, n_texts: int, video_chun
         full = per_video * FULL_VIDEOS + per_text * FULL_TEXTS + per_pair * FULL_VIDEOS * FULL_TEXTS
         runs.append(dict(measured=n_videos * n_texts / (t3 - t0), per_video=per_video, per_text=per_text,
                          score=1.0 / per_pair, full_s=full, full=FULL_VIDEOS * FULL_TEXTS / full))
-    return err, runs
+    return err, runs, scoring_macs(cfg, texts)
 
 
 def pick(values: list, key, best: bool):
@@ -150,15 +163,16 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     presets = {"both": ["msrvtt", "synth"], "all": ["msrvtt", "synth", "tiny"]}.get(args.preset, [args.preset])
-    rows = []
+    rows, floors = [], []
     rates = [gemm_rate(device)]
     for name in presets:
         cfg = ModelConfig(**PRESETS[name])
-        err, runs = bench_eval(cfg, device, args.eval_videos, args.eval_texts, args.video_chunk, args.text_chunk,
-                               args.repeat)
+        err, runs, macs = bench_eval(cfg, device, args.eval_videos, args.eval_texts, args.video_chunk,
+                                     args.text_chunk, args.repeat)
         print(f"[{name}] score_matrix vs loop oracle: max rel. error {err:.2e}", flush=True)
         rows.append((name, bench_train(cfg, device, args.train_batches), runs))
         rates.append(gemm_rate(device))
+        floors.append((name, macs))
     print(f"\ndevice={device} threads={args.threads} eval subset={args.eval_videos}x{args.eval_texts} x{args.repeat} "
           f"chunks={args.video_chunk}/{args.text_chunk} train batches={args.train_batches}x64 torch={torch.__version__}")
     print(f"machine speed: 2048^3 fp32 GEMM at {min(rates):.0f}-{max(rates):.0f} GMAC/s (measured before and after "
@@ -177,6 +191,10 @@ def main(argv=None) -> None:
             print(f"{name:7} {label:6} {train:13.1f} {64e3 / train:8.1f} {rt} | {ev['per_video'] * 1e3:8.3f} "
                   f"{ev['per_text'] * 1e3:10.3f} {ev['score']:13,.0f} | {ev['measured']:12,.0f} {re_} | "
                   f"{ev['full_s']:11.0f}s {ev['full']:9,.0f} {rf}")
+    for name, macs in floors:
+        print(f"[{name}] scoring does {macs:,.0f} multiply-adds per pair in its part-phrase cosines; at the best "
+              f"GEMM rate above, those alone take {macs * FULL_VIDEOS * FULL_TEXTS / max(rates) / 1e9:.0f}s "
+              f"for the full test")
     print(f"best / median: of {args.train_batches} timed training steps and of {args.repeat} evaluation passes "
           f"(a pass: encode the subset's videos, encode its captions, score); noise on a shared machine only slows.")
     print(f"eval pairs/s: measured on the subset (encode + score); full MSR-VTT: extrapolated to "
