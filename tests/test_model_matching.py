@@ -47,39 +47,6 @@ def test_phrase_attention_any_temperature_and_gradient_path_match_oracle():
         assert torch.isfinite(leaf.grad).all() and leaf.grad[1, 2:].abs().max() == 0  # padded frames: no gradient
 
 
-def test_repeated_parts_are_scored_once_with_the_same_result():
-    """Evaluation keeps one copy of bit-identical parts (HANet's local parts repeat when
-    concepts pick the same clip); scores must equal the oracle, which sees every copy."""
-    from hanet.model.matching import prepare_parts
-    g = torch.Generator().manual_seed(6)
-    parts = torch.randn(4, 6, 10, generator=g)
-    parts[0, 3] = parts[0, 1]
-    parts[0, 5] = parts[0, 1]  # three copies
-    parts[2, 4] = parts[2, 0]
-    parts[1, 2] = parts[1, 0] * 1.5  # same direction, other norm: a different part
-    parts[1, 4] = torch.nextafter(parts[1, 3], parts[1, 3] + 1)  # one ulp apart: a different part
-    parts[3, 5] = parts[3, 0]  # a copy in a masked slot does not count
-    part_mask = torch.ones(4, 6, dtype=torch.bool)
-    part_mask[3, 5] = False
-    phrases = torch.randn(5, 3, 10, generator=g)
-    phrase_mask = torch.rand(5, 3, generator=g) < 0.8
-    with torch.no_grad():
-        merged = prepare_parts(parts, part_mask)
-        fast = phrase_attention_scores(parts, part_mask, phrases, phrase_mask, 4.0)
-    assert merged.n_valid.tolist() == [4, 6, 5, 5]
-    assert merged.mult.sum(1).tolist() == [6.0, 6.0, 6.0, 5.0] and merged.mult[0].max() == 3.0
-    kept = prepare_parts(parts.clone().requires_grad_(True), part_mask)  # autograd: every copy kept
-    assert kept.n_valid.tolist() == [6, 6, 6, 5] and kept.mult.max() == 1.0
-    slow = phrase_attention_loop(parts, part_mask, phrases, phrase_mask, 4.0)
-    assert rel_err(fast, slow) <= 1e-5
-    leaf = parts.clone().requires_grad_(True)
-    assert rel_err(phrase_attention_scores(leaf, part_mask, phrases, phrase_mask, 4.0).detach(), slow) <= 1e-5
-    for tau in (0.0, 100.0):  # no weighting at all; and the exact-maximum shift
-        with torch.no_grad():
-            got = phrase_attention_scores(parts.double(), part_mask, phrases.double(), phrase_mask, tau)
-        assert rel_err(got, phrase_attention_loop(parts, part_mask, phrases, phrase_mask, tau)) <= 1e-10
-
-
 def test_prepared_phrases_select_caption_ranges():
     from hanet.model.matching import attention_scores, prepare_parts, prepare_phrases
     g = torch.Generator().manual_seed(5)

@@ -15,13 +15,6 @@ folded into the unnormalised weights:
 with n = l2norm_p(max(s, 0)) and shift = temperature (every f_p <= 1, the largest >=
 exp(-temperature): safe in fp32 up to SHIFT_LIMIT; above it the shift is the exact maximum).
 
-Repeated parts are scored once. HANet's local parts repeat whenever concepts select the
-same clip (always, for a video shorter than its number of parts). A part present m times
-contributes m times to the norm of max(s, 0) and to the weighted sums, so keeping one copy
-with weight m, i.e. adding log(m) to its bias and m to its share of the norm, gives the
-same score exactly. Only bit-identical copies are merged, and only without autograd
-(training keeps every copy, so that each gets its own gradient).
-
 Each side is prepared once (``Parts``: unit parts with valid ones first, log-norm bias and
 Gram matrix per video; ``Phrases``: the packed list of real phrases, unit length), so that
 evaluation prepares every video and caption once and then only multiplies. Scoring works in
@@ -50,8 +43,7 @@ class Parts(TensorBatch):
     unit: Tensor     # (Nv, P, D) unit-length parts, valid ones first, 0 elsewhere
     bias: Tensor     # (Nv, P) log(|v_p| / max_p' |v_p'|) on valid parts, -inf elsewhere
     gram: Tensor     # (Nv, P, P) cosines between the parts (0 with an invalid one)
-    mult: Tensor     # (Nv, P) how many times each part occurs (0 on invalid ones)
-    n_valid: Tensor  # (Nv,) long: distinct valid parts
+    n_valid: Tensor  # (Nv,) long
 
 
 class Phrases:
@@ -78,40 +70,18 @@ class Phrases:
 
 def prepare_parts(parts: Tensor, part_mask: Tensor | None) -> Parts:
     """parts (Nv, P, D), part_mask (Nv, P) bool or None (parts that are all zero count as
-    invalid either way) -> Parts. Without autograd, repeated parts are kept once (``mult``)."""
+    invalid either way) -> Parts."""
     D = parts.shape[2]
     norms = parts.norm(dim=-1)  # (Nv, P)
     valid = norms > 0 if part_mask is None else part_mask & (norms > 0)
-    zero = torch.zeros((), dtype=norms.dtype, device=parts.device)
-    mult = valid.to(parts.dtype)  # (Nv, P)
-    if not (torch.is_grad_enabled() and parts.requires_grad):
-        valid, mult = _merge_repeats(parts, norms, valid)
     order = torch.argsort((~valid).to(torch.uint8), dim=1, stable=True)  # (Nv, P) valid first
-    valid, norms, mult = valid.gather(1, order), norms.gather(1, order), mult.gather(1, order)
+    valid, norms = valid.gather(1, order), norms.gather(1, order)
     ordered = parts.gather(1, order[:, :, None].expand(-1, -1, D))  # (Nv, P, D)
+    zero = torch.zeros((), dtype=norms.dtype, device=parts.device)
     unit = ordered * torch.where(valid, 1.0 / norms.clamp(min=EPS), zero)[:, :, None]  # (Nv, P, D)
     top = torch.where(valid, norms, zero).amax(1, keepdim=True).clamp(min=EPS)  # (Nv, 1) largest valid norm
-    bias = torch.where(valid, torch.log(norms.clamp(min=EPS) / top * mult.clamp(min=1)),
-                       torch.full_like(norms, float("-inf")))
-    return Parts(unit=unit, bias=bias, gram=unit @ unit.transpose(1, 2), mult=mult, n_valid=valid.sum(1))
-
-
-def _merge_repeats(parts: Tensor, norms: Tensor, valid: Tensor) -> tuple[Tensor, Tensor]:
-    """Valid parts that are not a copy of an earlier valid part of the same video, and the
-    number of copies of each (0 elsewhere): (Nv, P) bool, (Nv, P) float."""
-    Nv, P, _ = parts.shape
-    unit = parts / norms.clamp(min=EPS)[:, :, None]  # (Nv, P, D)
-    later = torch.ones(P, P, dtype=torch.bool, device=parts.device).tril(-1)  # [j, i]: j after i
-    near = (unit @ unit.transpose(1, 2) > 0.999) & later & valid[:, :, None] & valid[:, None, :]  # (Nv, P, P)
-    b, j, i = near.nonzero(as_tuple=True)  # candidates; exact equality decides
-    same = (parts[b, j] == parts[b, i]).all(-1)
-    b, j, i = b[same], j[same], i[same]
-    copy = torch.zeros_like(valid)
-    copy[b, j] = True  # (Nv, P) a copy of some earlier part
-    first = ~copy[b, i]  # each copy pairs with exactly one first occurrence
-    mult = valid.to(parts.dtype).masked_fill(copy, 0.0)
-    mult.index_put_((b[first], i[first]), torch.ones_like(b[first], dtype=parts.dtype), accumulate=True)
-    return valid & ~copy, mult
+    bias = torch.where(valid, torch.log(norms.clamp(min=EPS) / top), torch.full_like(norms, float("-inf")))
+    return Parts(unit=unit, bias=bias, gram=unit @ unit.transpose(1, 2), n_valid=valid.sum(1))
 
 
 def prepare_phrases(phrases: Tensor, phrase_mask: Tensor) -> Phrases:
@@ -132,22 +102,21 @@ def attention_scores(parts: Parts, phrases: Phrases, temperature: float) -> Tens
     grad = torch.is_grad_enabled() and (parts.unit.requires_grad or phrases.unit.requires_grad)
     kind = "cuda" if device.type == "cuda" else "cpu"
     per_tile = min(R, PHRASES_PER_TILE[kind])
-    order = torch.argsort(parts.n_valid, descending=True, stable=True)  # (Nv,) most parts first
-    inverse = torch.argsort(order)
-    if bool((inverse != torch.arange(Nv, device=device)).any()):
-        parts = parts[order]
     n_valid = parts.n_valid.tolist()
     rows, a = [], 0
     while a < Nv:
-        pb = max(n_valid[a], 1)  # the block pads to its first (longest) video
-        nb = _balanced(Nv - a, max(1, TILE[kind] // (pb * per_tile)))  # videos per block at this length
+        cap = max(1, TILE[kind] // (max(n_valid[a], 1) * per_tile))  # videos per block at this length
+        nb = _balanced(Nv - a, cap)
+        pb = max(max(n_valid[a:a + nb]), 1)  # pad the block only to its longest video
+        if pb > max(n_valid[a], 1):  # videos not sorted by length: keep the block within the tile
+            nb = max(1, min(nb, TILE[kind] // (pb * per_tile)))
+            pb = max(max(n_valid[a:a + nb]), 1)
         rows.append(_video_block(parts.unit[a:a + nb, :pb], parts.bias[a:a + nb, :pb],
-                                 parts.gram[a:a + nb, :pb, :pb], parts.mult[a:a + nb, None, :pb],
-                                 phrases, float(temperature), grad,
+                                 parts.gram[a:a + nb, :pb, :pb], phrases, float(temperature), grad,
                                  _balanced(R, max(64, TILE[kind] // (nb * pb)))))
         a += nb
     counts = (phrases.offsets[1:] - phrases.offsets[:-1]).clamp(min=1).to(dtype)  # (Nt,)
-    return torch.cat(rows, 0)[inverse] / counts[None, :]
+    return torch.cat(rows, 0) / counts[None, :]
 
 
 def _balanced(n: int, cap: int) -> int:
@@ -156,10 +125,9 @@ def _balanced(n: int, cap: int) -> int:
     return -(-n // pieces)
 
 
-def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, mult: Tensor, phrases: Phrases, tau: float,
-                 grad: bool, rb: int) -> Tensor:
-    """unit (n, Pb, D), bias (n, Pb), gram (n, Pb, Pb), mult (n, 1, Pb) -> per-caption sums over
-    phrases (n, Nt)."""
+def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, phrases: Phrases, tau: float, grad: bool,
+                 rb: int) -> Tensor:
+    """unit (n, Pb, D), bias (n, Pb), gram (n, Pb, Pb) -> per-caption sums over phrases (n, Nt)."""
     n, pb, D = unit.shape
     U = unit.reshape(n * pb, D)
     exact_shift = tau > SHIFT_LIMIT
@@ -174,7 +142,7 @@ def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, mult: Tensor, phrases
         sims = (U @ T.t()).view(n, pb, r)  # (n, Pb, r) cosines
         if grad:
             pos = sims.clamp(min=0)
-            scale = tau * torch.bmm(mult, pos * pos).clamp(min=EPS * EPS).rsqrt()  # (n, 1, r)
+            scale = tau * torch.linalg.vecdot(pos, pos, dim=1)[:, None, :].clamp(min=EPS * EPS).rsqrt()  # (n, 1, r)
             logits = torch.addcmul(bias, pos, scale)  # (n, Pb, r)
             if exact_shift:
                 logits = logits - logits.amax(1, keepdim=True).detach()
@@ -184,7 +152,7 @@ def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, mult: Tensor, phrases
             pieces.append(numer / quad.clamp(min=1e-30).sqrt())
         else:
             pos = sims.clamp(min=0)
-            scale = torch.bmm(mult, pos * pos).sqrt_().clamp_(min=EPS).reciprocal_()  # (n, 1, r)
+            scale = torch.linalg.vecdot(pos, pos, dim=1)[:, None, :].sqrt_().clamp_(min=EPS).reciprocal_()
             f = torch.addcmul(bias2, pos, scale.mul_(tau * LOG2E), out=pos)  # (n, Pb, r) logits / ln 2
             if exact_shift:
                 f.sub_(f.amax(1, keepdim=True))
