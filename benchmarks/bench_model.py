@@ -25,6 +25,7 @@ from oracles import fuse_loop, similarity_loop  # noqa: E402
 
 from hanet.device import resolve_device  # noqa: E402
 from hanet.model import HANet, ModelConfig, TextEmbedding, VideoEmbedding, score_matrix  # noqa: E402
+from hanet.model import scores as S  # noqa: E402
 from hanet.model.random_inputs import random_targets, random_text, random_video  # noqa: E402
 from hanet.train.evaluate import encode_texts, encode_videos  # noqa: E402
 
@@ -95,17 +96,19 @@ def oracle_error(model, cfg, device) -> float:
     return float((fast - slow).abs().max() / slow.abs().max())
 
 
-def scoring_macs(cfg: ModelConfig, texts) -> float:
-    """Multiply-adds of the part-phrase cosines per (video, caption) pair: every part of a
-    full-length video times every real phrase of the captions, over the phrase-attention terms."""
-    verbs = float(texts.verb_masks.any(-1).sum()) / texts.words.shape[0]  # real verb phrases per caption
-    nouns = float(texts.noun_masks.any(-1).sum()) / texts.words.shape[0]
-    parts = 0.0
-    if cfg.has("individual"):
-        parts += cfg.max_frames * (verbs + nouns)
-    if cfg.has("local"):
-        parts += cfg.top_actions * verbs + cfg.top_entities * nouns
-    return parts * cfg.dim
+def scoring_macs(cfg: ModelConfig, ve: VideoEmbedding, te: TextEmbedding) -> tuple[float, dict[str, float]]:
+    """Multiply-adds of the part-phrase cosines per (video, caption) pair: every valid part
+    of the videos (as the scorer prepares them) times every real phrase of the captions,
+    over the phrase-attention terms; and the mean valid parts per video of each term."""
+    with torch.no_grad():
+        videos, texts = S.prepare_video(cfg, ve.float()), S.prepare_text(cfg, te.float())
+    pairs, per_term = 0.0, {}
+    for name in S.PHRASE_TERMS:
+        parts, phrases = getattr(videos, name), getattr(texts, name)
+        if parts is not None:
+            per_term[name] = float(parts.n_valid.double().mean())
+            pairs += per_term[name] * phrases.unit.shape[0] / len(phrases)
+    return pairs * cfg.dim, per_term
 
 
 def bench_eval(cfg: ModelConfig, device, n_videos: int, n_texts: int, video_chunk: int, text_chunk: int,
@@ -138,7 +141,7 @@ def bench_eval(cfg: ModelConfig, device, n_videos: int, n_texts: int, video_chun
         full = per_video * FULL_VIDEOS + per_text * FULL_TEXTS + per_pair * FULL_VIDEOS * FULL_TEXTS
         runs.append(dict(measured=n_videos * n_texts / (t3 - t0), per_video=per_video, per_text=per_text,
                          score=1.0 / per_pair, full_s=full, full=FULL_VIDEOS * FULL_TEXTS / full))
-    return err, runs, scoring_macs(cfg, texts)
+    return err, runs, scoring_macs(cfg, ve, te)
 
 
 def pick(values: list, key, best: bool):
@@ -191,10 +194,11 @@ def main(argv=None) -> None:
             print(f"{name:7} {label:6} {train:13.1f} {64e3 / train:8.1f} {rt} | {ev['per_video'] * 1e3:8.3f} "
                   f"{ev['per_text'] * 1e3:10.3f} {ev['score']:13,.0f} | {ev['measured']:12,.0f} {re_} | "
                   f"{ev['full_s']:11.0f}s {ev['full']:9,.0f} {rf}")
-    for name, macs in floors:
-        print(f"[{name}] scoring does {macs:,.0f} multiply-adds per pair in its part-phrase cosines; at the best "
-              f"GEMM rate above, those alone take {macs * FULL_VIDEOS * FULL_TEXTS / max(rates) / 1e9:.0f}s "
-              f"for the full test")
+    for name, (macs, per_term) in floors:
+        parts = ", ".join(f"{term} {n:.1f}" for term, n in per_term.items())
+        print(f"[{name}] scoring does {macs:,.0f} multiply-adds per pair in its part-phrase cosines (valid parts "
+              f"per video: {parts}); at the best GEMM rate above, those alone take "
+              f"{macs * FULL_VIDEOS * FULL_TEXTS / max(rates) / 1e9:.0f}s for the full test")
     print(f"best / median: of {args.train_batches} timed training steps and of {args.repeat} evaluation passes "
           f"(a pass: encode the subset's videos, encode its captions, score); noise on a shared machine only slows.")
     print(f"eval pairs/s: measured on the subset (encode + score); full MSR-VTT: extrapolated to "

@@ -47,6 +47,26 @@ def test_phrase_attention_any_temperature_and_gradient_path_match_oracle():
         assert torch.isfinite(leaf.grad).all() and leaf.grad[1, 2:].abs().max() == 0  # padded frames: no gradient
 
 
+def test_repeated_parts_match_oracle():
+    """HANet's local parts repeat whenever concepts select the same clip; every copy counts."""
+    g = torch.Generator().manual_seed(6)
+    parts = torch.randn(4, 6, 10, generator=g)
+    parts[0, 3] = parts[0, 1]
+    parts[0, 5] = parts[0, 1]  # three copies
+    parts[1, 2] = parts[1, 0] * 1.5  # same direction, other norm
+    parts[3, 5] = parts[3, 0]  # a copy in a masked slot
+    part_mask = torch.ones(4, 6, dtype=torch.bool)
+    part_mask[3, 5] = False
+    phrases = torch.randn(5, 3, 10, generator=g)
+    phrase_mask = torch.rand(5, 3, generator=g) < 0.8
+    for tau in (0.0, 4.0, 100.0):
+        slow = phrase_attention_loop(parts, part_mask, phrases, phrase_mask, tau)
+        with torch.no_grad():
+            assert rel_err(phrase_attention_scores(parts, part_mask, phrases, phrase_mask, tau), slow) <= 1e-5
+        leaf = parts.clone().requires_grad_(True)
+        assert rel_err(phrase_attention_scores(leaf, part_mask, phrases, phrase_mask, tau).detach(), slow) <= 1e-5
+
+
 def test_prepared_phrases_select_caption_ranges():
     from hanet.model.matching import attention_scores, prepare_parts, prepare_phrases
     g = torch.Generator().manual_seed(5)
