@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from . import native
 from .embeddings import TensorBatch
 
 EPS = 1e-8
@@ -135,12 +136,17 @@ def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, phrases: Phrases, tau
     bias2 = bias * LOG2E  # the same in base 2
     out = unit.new_zeros(n, len(phrases))
     R = phrases.unit.shape[0]
+    fused = not grad and unit.device.type == "cpu" and unit.dtype == torch.float32 and native.enabled()
+    if fused:  # one C pass per block after the GEMM (hanet/model/native_kernels.c)
+        bias2, gram = bias2[:, :, 0].contiguous(), gram.contiguous()
     pieces = []
     for r0 in range(0, R, rb):
         T = phrases.unit[r0:r0 + rb]  # (r, D)
         r = T.shape[0]
         sims = (U @ T.t()).view(n, pb, r)  # (n, Pb, r) cosines
-        if grad:
+        if fused:
+            out.index_add_(1, phrases.owner[r0:r0 + r], native.attention_block(sims, bias2, gram, tau * LOG2E, exact_shift))
+        elif grad:
             pos = sims.clamp(min=0)
             scale = tau * torch.linalg.vecdot(pos, pos, dim=1)[:, None, :].clamp(min=EPS * EPS).rsqrt()  # (n, 1, r)
             logits = torch.addcmul(bias, pos, scale)  # (n, Pb, r)

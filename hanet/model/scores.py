@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from . import native
 from .config import ModelConfig, concept_terms, embedding_terms
 from .embeddings import TensorBatch, TextEmbedding, VideoEmbedding
 from .matching import Parts, Phrases, attention_scores, prepare_parts, prepare_phrases
@@ -32,6 +33,8 @@ def soft_jaccard(p: Tensor, q: Tensor) -> Tensor:
 
 def _sum_of_minima(p: Tensor, q: Tensor, tile: int = 32) -> Tensor:
     """sum_c min(p_ic, q_jc): (Nv, C), (Nt, C) -> (Nv, Nt), in (tile x tile x C) blocks."""
+    if p.device.type == "cpu" and p.dtype == q.dtype == torch.float32 and native.enabled():
+        return native.sum_of_minima(p.contiguous(), q.contiguous())  # in registers, one C pass
     nv, nt, C = p.shape[0], q.shape[0], p.shape[1]
     out = p.new_empty(nv, nt)
     if nv == 0 or nt == 0:
