@@ -10,10 +10,15 @@ rounds, and prints their medians and the ratio (A / B, > 1 means the chosen way 
   nn.GRU vs gru_states   both directions, forward + backward, MSR-VTT dims, batch 64
   intra-op vs workers    encoding 2,048 captions (8 batches) with the threads inside each op, or with
                          one single-threaded worker per thread (hanet.model.parallel)
+  soft Jaccard           the concept score of 256 x 2,048 pairs over 1,024 concepts (1 thread):
+                         PyTorch tiles vs the native kernel (hanet/model/native_kernels.c)
+  score_matrix           300 full-length videos x those 2,048 captions, all terms, with the
+                         native kernels off (HANET_NATIVE=0) or on
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -24,10 +29,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_model import PRESETS  # noqa: E402
 
-from hanet.model import HANet, ModelConfig, TextEmbedding  # noqa: E402
+from hanet.model import HANet, ModelConfig, TextEmbedding, native, score_matrix  # noqa: E402
 from hanet.model.gru import gru_states  # noqa: E402
 from hanet.model.parallel import map_pieces  # noqa: E402
-from hanet.model.random_inputs import random_text  # noqa: E402
+from hanet.model.random_inputs import random_text, random_video  # noqa: E402
+from hanet.model.scores import soft_jaccard  # noqa: E402
 from hanet.train.data import take, trim_words  # noqa: E402
 
 
@@ -99,12 +105,34 @@ def main(argv=None) -> None:
 
     def intra_op():
         with torch.no_grad():
-            TextEmbedding.cat([model.encode_text(b) for b in batches])
+            return TextEmbedding.cat([model.encode_text(b) for b in batches])
 
     def workers():
-        TextEmbedding.cat(map_pieces(model.encode_text, batches, args.threads))
+        return TextEmbedding.cat(map_pieces(model.encode_text, batches, args.threads))
 
     compare("intra-op vs workers (encode)", intra_op, workers, args.rounds)
+
+    if not native.enabled():
+        print("native kernels unavailable (HANET_NATIVE=0 or no C compiler): their lines are skipped")
+        return
+
+    def switched(on: bool, fn):
+        def run():
+            os.environ["HANET_NATIVE"] = "1" if on else "0"
+            try:
+                return fn()
+            finally:
+                os.environ.pop("HANET_NATIVE")
+        return run
+
+    p, q = torch.rand(256, 1024, generator=g), torch.rand(2048, 1024, generator=g)
+    with torch.no_grad():
+        compare("soft Jaccard: torch vs native", switched(False, lambda: soft_jaccard(p, q)),
+                switched(True, lambda: soft_jaccard(p, q)), args.rounds, threads=1)
+        te = workers()
+        ve = model.encode_video(random_video(cfg, 300, g, min_frames=cfg.max_frames))
+        compare("score_matrix: torch vs native", switched(False, lambda: score_matrix(model, ve, te)),
+                switched(True, lambda: score_matrix(model, ve, te)), args.rounds)
 
 
 if __name__ == "__main__":
