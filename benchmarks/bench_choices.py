@@ -10,6 +10,7 @@ rounds, and prints their medians and the ratio (A / B, > 1 means the chosen way 
   nn.GRU vs gru_states   both directions, forward + backward, MSR-VTT dims, batch 64
   intra-op vs workers    encoding 2,048 captions (8 batches) with the threads inside each op, or with
                          one single-threaded worker per thread (hanet.model.parallel)
+  Adam: loop vs fused    one optimizer step over the MSR-VTT-size model's 26 M parameters
   soft Jaccard           the concept score of 256 x 2,048 pairs over 1,024 concepts (1 thread):
                          PyTorch tiles vs the native kernel (hanet/model/native_kernels.c)
   score_matrix           300 full-length videos x those 2,048 captions, all terms, with the
@@ -35,6 +36,7 @@ from hanet.model.parallel import map_pieces  # noqa: E402
 from hanet.model.random_inputs import random_text, random_video  # noqa: E402
 from hanet.model.scores import soft_jaccard  # noqa: E402
 from hanet.train.data import take, trim_words  # noqa: E402
+from hanet.train.loop import adam  # noqa: E402
 
 
 def compare(name: str, a, b, rounds: int, threads: int | None = None) -> None:
@@ -99,6 +101,11 @@ def main(argv=None) -> None:
 
     torch.manual_seed(0)
     model = HANet(cfg).eval()
+    for p in model.parameters():
+        p.grad = torch.randn_like(p)
+    loop_adam, fused_adam = torch.optim.Adam(model.parameters(), lr=1e-4), adam(model.parameters(), 1e-4)
+    compare("Adam: loop vs fused", loop_adam.step, fused_adam.step, args.rounds)
+    model.zero_grad(set_to_none=True)
     texts = random_text(cfg, 2048, g)
     order = torch.argsort(texts.lengths, descending=True)
     batches = [trim_words(take(texts, order[i:i + 256])) for i in range(0, 2048, 256)]

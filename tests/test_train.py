@@ -121,3 +121,33 @@ def test_term_metrics_cover_every_enabled_term_and_the_fused_score(dataset, tmp_
     assert set(terms) == {"global", "local_verb", "local_noun", "individual_verb", "individual_noun",
                           "concept_verb", "concept_noun", "embedding_mean", "fused"}
     assert terms["fused"]["rsum"] == pytest.approx(metrics["rsum"])
+
+
+def test_adam_is_fused_where_supported_and_updates_like_the_default(monkeypatch):
+    torch.manual_seed(0)
+    make = lambda: [torch.nn.Parameter(torch.randn(5, 3)), torch.nn.Parameter(torch.randn(7))]  # noqa: E731
+    fused_params = make()
+    start = [p.detach().clone() for p in fused_params]
+    plain_params = [torch.nn.Parameter(p.clone()) for p in start]
+    fused, plain = loop.adam(fused_params, 0.01), torch.optim.Adam(plain_params, lr=0.01)
+    assert fused.param_groups[0]["fused"]  # torch >= 2.4 fuses on the CPU
+    g = torch.Generator().manual_seed(1)
+    for _ in range(3):
+        for a, b in zip(fused_params, plain_params):
+            grad = torch.randn(a.shape, generator=g)
+            a.grad, b.grad = grad.clone(), grad.clone()
+        fused.step()
+        plain.step()
+    for a, b, a0 in zip(fused_params, plain_params, start):
+        assert not torch.allclose(a, a0) and torch.allclose(a, b, atol=1e-6, rtol=1e-5)
+
+    real = torch.optim.Adam
+
+    def no_fused(params, lr, fused=None):  # a torch or device without the fused update
+        if fused:
+            raise RuntimeError("fused=True is not supported here")
+        return real(params, lr=lr)
+
+    monkeypatch.setattr(torch.optim, "Adam", no_fused)
+    fallback = loop.adam(iter(make()), 0.01)  # a generator of parameters is consumed once
+    assert not fallback.param_groups[0].get("fused") and len(fallback.param_groups[0]["params"]) == 2
