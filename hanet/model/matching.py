@@ -136,7 +136,7 @@ def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, phrases: Phrases, tau
     bias2 = bias * LOG2E  # the same in base 2
     out = unit.new_zeros(n, len(phrases))
     R = phrases.unit.shape[0]
-    fused = not grad and unit.device.type == "cpu" and unit.dtype == torch.float32 and native.enabled()
+    fused = not grad and native.usable(unit, phrases.unit)
     if fused:  # one C pass per block after the GEMM (hanet/model/native_kernels.c)
         bias2, gram = bias2[:, :, 0].contiguous(), gram.contiguous()
     pieces = []

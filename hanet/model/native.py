@@ -7,10 +7,11 @@ soft-Jaccard concept score. Both follow the PyTorch path's formulas (``matching.
 ``scores.py``) and are checked against it and the loop oracles in ``tests``.
 
 The C file is compiled once per machine with the system compiler (``$CC``, else ``cc``,
-``-O3 -march=native -fno-math-errno``) into ``$XDG_CACHE_HOME/hanet`` (default ``~/.cache/hanet``), named
-by a hash of the source, compiler and CPU, and loaded with ctypes (calls release the GIL,
-so scoring workers run them in parallel). Without a compiler, or with ``HANET_NATIVE=0``,
-scoring uses the PyTorch path; the reason is logged once.
+with ``FLAGS``) into ``$XDG_CACHE_HOME/hanet`` (default ``~/.cache/hanet``), named by a
+hash of the source, compiler and CPU, and loaded with ctypes (calls release the GIL, so
+scoring workers run them in parallel). Callers take the kernels when ``usable`` says so;
+without a compiler, or with ``HANET_NATIVE=0``, scoring uses the PyTorch path and the
+reason is logged once.
 """
 from __future__ import annotations
 
@@ -29,12 +30,23 @@ import torch
 from torch import Tensor
 
 SOURCE = Path(__file__).with_name("native_kernels.c")
+FLAGS = ["-O3", "-march=native", "-fno-math-errno", "-shared", "-fPIC"]
 log = logging.getLogger(__name__)
 
 
 def enabled() -> bool:
     """True when the kernels are switched on (``HANET_NATIVE`` unset or not 0) and built."""
     return os.environ.get("HANET_NATIVE", "1") != "0" and _library() is not None
+
+
+def _cpu_float32(*xs: Tensor) -> bool:
+    return all(x.device.type == "cpu" and x.dtype == torch.float32 for x in xs)
+
+
+def usable(*xs: Tensor) -> bool:
+    """True when the kernels can serve these inputs: float32 CPU tensors, kernels enabled.
+    (Scoring calls them without autograd only; the caller decides that.)"""
+    return _cpu_float32(*xs) and enabled()
 
 
 def _cpu_id() -> str:
@@ -60,8 +72,8 @@ def _library() -> ctypes.CDLL | None:
             cache.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=cache) as tmp:  # build aside, then one atomic rename
                 built = Path(tmp) / target.name
-                subprocess.run([compiler, "-O3", "-march=native", "-fno-math-errno", "-shared", "-fPIC", "-o", str(built), str(SOURCE)],
-                               check=True, capture_output=True, text=True)
+                subprocess.run([compiler, *FLAGS, "-o", str(built), str(SOURCE)], check=True, capture_output=True,
+                               text=True)
                 os.replace(built, target)
         lib = ctypes.CDLL(str(target))
     except (OSError, subprocess.CalledProcessError) as err:
@@ -81,9 +93,8 @@ def _ptr(x: Tensor):
 
 
 def _check(*xs: Tensor) -> None:
-    for x in xs:
-        if x.device.type != "cpu" or x.dtype != torch.float32 or not x.is_contiguous():
-            raise ValueError("native kernels take contiguous float32 CPU tensors")
+    if not (_cpu_float32(*xs) and all(x.is_contiguous() for x in xs)):
+        raise ValueError("native kernels take contiguous float32 CPU tensors")
 
 
 def attention_block(sims: Tensor, bias2: Tensor, gram: Tensor, scale: float, exact_shift: bool) -> Tensor:

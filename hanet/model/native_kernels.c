@@ -1,5 +1,5 @@
 /* Fused CPU kernels for evaluation scoring; loaded by hanet/model/native.py, which builds
- * this file with the system C compiler (-O3 -march=native) on first use. Plain C with the
+ * this file with the system C compiler (its FLAGS) on first use. Plain C with the
  * GCC / Clang vector extension (8 float lanes: one AVX2 register, two SSE / NEON ones); no
  * Python or torch headers. Inputs are contiguous float32 arrays; every array is indexed
  * row-major as documented at each function. Called without the GIL (ctypes), one call per
@@ -70,7 +70,10 @@ int hanet_attention_block(const float *sims, const float *bias2, const float *gr
                 memset(row + w, 0, sizeof(float) * (size_t)(CHUNK - w));
             }
             vf sq[VECS], top[VECS], numer[VECS], quad[VECS], g[VECS];
-            for (int u = 0; u < VECS; u++) sq[u] = top[u] = numer[u] = quad[u] = splat(0.0f);
+            for (int u = 0; u < VECS; u++) {
+                sq[u] = numer[u] = quad[u] = splat(0.0f);
+                top[u] = splat(-INFINITY);
+            }
             for (int64_t p = 0; p < pb; p++)
                 for (int u = 0; u < VECS; u++) {
                     vf pos = vmax(s[p * VECS + u], splat(0.0f));
@@ -81,7 +84,6 @@ int hanet_attention_block(const float *sims, const float *bias2, const float *gr
                 float norm = sqrtf(sqf[k]);
                 sc[k] = scale / (norm > 1e-8f ? norm : 1e-8f);
             }
-            for (int u = 0; u < VECS; u++) top[u] = splat(-INFINITY);
             for (int64_t p = 0; p < pb; p++)
                 for (int u = 0; u < VECS; u++) {
                     vf logit = splat(B[p]) + vmax(s[p * VECS + u], splat(0.0f)) * load(sc + u * LANES);

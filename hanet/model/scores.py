@@ -21,20 +21,19 @@ def soft_jaccard(p: Tensor, q: Tensor) -> Tensor:
     p (Nv, C), q (Nt, C) non-negative -> (Nv, Nt). With sum max = sum p + sum q - sum min,
     only the sum of minima is formed: under autograd from the L1 distance matrix
     (min = (p + q - |p - q|) / 2), otherwise tile by tile (a few hundred pairs at a time,
-    kept in cache), which is several times faster on the CPU than cdist.
+    kept in cache), which is several times faster on the CPU than cdist, or for float32 CPU
+    inputs by the native kernel (``native.sum_of_minima``).
     """
     total = p.sum(-1)[:, None] + q.sum(-1)[None, :]  # (Nv, Nt)
     if torch.is_grad_enabled() and (p.requires_grad or q.requires_grad):
         l1 = torch.cdist(p[None], q[None], p=1)[0]  # (Nv, Nt)
         return ((total - l1) / (total + l1).clamp(min=1e-8)).clamp(min=0.0)
-    smin = _sum_of_minima(p, q)
+    smin = native.sum_of_minima(p.contiguous(), q.contiguous()) if native.usable(p, q) else _sum_of_minima(p, q)
     return (smin / (total - smin).clamp(min=0.5e-8)).clamp(min=0.0)
 
 
 def _sum_of_minima(p: Tensor, q: Tensor, tile: int = 32) -> Tensor:
     """sum_c min(p_ic, q_jc): (Nv, C), (Nt, C) -> (Nv, Nt), in (tile x tile x C) blocks."""
-    if p.device.type == "cpu" and p.dtype == q.dtype == torch.float32 and native.enabled():
-        return native.sum_of_minima(p.contiguous(), q.contiguous())  # in registers, one C pass
     nv, nt, C = p.shape[0], q.shape[0], p.shape[1]
     out = p.new_empty(nv, nt)
     if nv == 0 or nt == 0:
