@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from oracles import fuse_loop, similarity_loop  # noqa: E402
+from oracles import fuse_loop, rel_err, similarity_loop  # noqa: E402
 
 from hanet.device import resolve_device  # noqa: E402
 from hanet.model import HANet, ModelConfig, TextEmbedding, VideoEmbedding, score_matrix  # noqa: E402
@@ -94,7 +94,7 @@ def oracle_error(model, cfg, device) -> float:
     ve, te = encode(model, cfg, 3, 4, device)
     fast = score_matrix(model, ve, te, video_chunk=2, text_chunk=3).double()
     slow = fuse_loop(cfg, similarity_loop(cfg, ve.to("cpu"), te.to("cpu")))
-    return float((fast - slow).abs().max() / slow.abs().max())
+    return rel_err(fast, slow)
 
 
 def scoring_macs(cfg: ModelConfig, ve: VideoEmbedding, te: TextEmbedding) -> tuple[float, dict[str, float]]:

@@ -7,6 +7,11 @@ from hanet.model import HANet, ModelConfig
 from hanet.model.random_inputs import random_targets, random_text, random_video
 
 
+def rel_err(a, b) -> float:
+    """Largest absolute difference relative to the largest |b| (b the reference), in float64."""
+    return float((a.double() - b.double()).abs().max() / b.double().abs().max().clamp(min=1e-12))
+
+
 def phrase_attention_pair(parts, part_mask, phrases, phrase_mask, temperature: float) -> float:
     """One video (P, D) with part_mask (P,) and one caption (Q, D) with phrase_mask (Q,):
     explicit attention-weighted video vector per phrase, cosine, mean over real phrases."""

@@ -6,11 +6,7 @@ import torch
 from hanet.model.loss import hardest_negative_hinge, masked_bce
 from hanet.model.matching import phrase_attention_scores
 from hanet.model.scores import soft_jaccard
-from oracles import batch, build, fuse_loop, hinge_loop, phrase_attention_loop, similarity_loop, soft_jaccard_loop
-
-
-def rel_err(a, b):
-    return float((a.double() - b.double()).abs().max() / b.double().abs().max().clamp(min=1e-12))
+from oracles import batch, build, fuse_loop, hinge_loop, phrase_attention_loop, rel_err, similarity_loop, soft_jaccard_loop
 
 
 def test_phrase_attention_matches_loop_oracle_with_padding():

@@ -8,13 +8,17 @@ import torch
 from hanet.model import native
 from hanet.model.matching import phrase_attention_scores
 from hanet.model.scores import soft_jaccard
-from oracles import phrase_attention_loop, soft_jaccard_loop
+from oracles import phrase_attention_loop, rel_err, soft_jaccard_loop
 
-needs_native = pytest.mark.skipif(not native.enabled(), reason="native kernels switched off (HANET_NATIVE=0) or not built (no C compiler)")
+needs_native = pytest.mark.skipif(not native.enabled(),
+                                  reason="native kernels switched off (HANET_NATIVE=0) or not built (no C compiler)")
 
 
-def rel_err(a, b):
-    return float((a.double() - b.double()).abs().max() / b.double().abs().max().clamp(min=1e-12))
+def count_calls(monkeypatch, name: str) -> list:
+    """Record the calls of ``native.<name>`` (still calling it): proof the path was taken."""
+    calls, kernel = [], getattr(native, name)
+    monkeypatch.setattr(native, name, lambda *a: calls.append(a[0].shape) or kernel(*a))
+    return calls
 
 
 def attention_case(seed: int):
@@ -33,9 +37,7 @@ def attention_case(seed: int):
 @pytest.mark.parametrize("tau", [0.0, 4.0, 100.0])  # 100 > SHIFT_LIMIT: exact maximum shift
 def test_native_attention_equals_pytorch_path_and_oracle(monkeypatch, tau):
     parts, part_mask, phrases, phrase_mask = attention_case(7)
-    calls = []
-    kernel = native.attention_block
-    monkeypatch.setattr(native, "attention_block", lambda *a: calls.append(a[0].shape) or kernel(*a))
+    calls = count_calls(monkeypatch, "attention_block")
     with torch.no_grad():
         fused = phrase_attention_scores(parts, part_mask, phrases, phrase_mask, tau)
         assert calls, "the no-grad CPU path did not use the native kernel"
@@ -48,12 +50,14 @@ def test_native_attention_equals_pytorch_path_and_oracle(monkeypatch, tau):
 
 @needs_native
 @pytest.mark.parametrize("nv,nt,C", [(7, 5, 21), (4, 3, 8), (3, 6, 3), (0, 4, 9), (5, 0, 9)])
-def test_native_soft_jaccard_matches_oracle(nv, nt, C):
+def test_native_soft_jaccard_matches_oracle(monkeypatch, nv, nt, C):
     g = torch.Generator().manual_seed(nv * 100 + C)
     p, q = torch.rand(nv, C, generator=g), torch.rand(nt, C, generator=g)
     p[:1] = 0.0  # an all-zero row scores 0 against everything
+    calls = count_calls(monkeypatch, "sum_of_minima")
     with torch.no_grad():
         got = soft_jaccard(p, q)
+    assert calls, "the no-grad CPU path did not use the native kernel"
     assert got.shape == (nv, nt)
     if nv and nt:
         assert rel_err(got, soft_jaccard_loop(p, q)) <= 1e-5
