@@ -145,7 +145,8 @@ def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, phrases: Phrases, tau
         r = T.shape[0]
         sims = (U @ T.t()).view(n, pb, r)  # (n, Pb, r) cosines
         if fused:
-            out.index_add_(1, phrases.owner[r0:r0 + r], native.attention_block(sims, bias2, gram, tau * LOG2E, exact_shift))
+            scores = native.attention_block(sims, bias2, gram, tau * LOG2E, exact_shift)  # (n, r)
+            out.index_add_(1, phrases.owner[r0:r0 + r], scores)
         elif grad:
             pos = sims.clamp(min=0)
             scale = tau * torch.linalg.vecdot(pos, pos, dim=1)[:, None, :].clamp(min=EPS * EPS).rsqrt()  # (n, 1, r)
@@ -162,7 +163,7 @@ def _video_block(unit: Tensor, bias: Tensor, gram: Tensor, phrases: Phrases, tau
             f = torch.addcmul(bias2, pos, scale.mul_(tau * LOG2E), out=pos)  # (n, Pb, r) logits / ln 2
             if exact_shift:
                 f.sub_(f.amax(1, keepdim=True))
-            f.exp2_()  # exp2 is about twice as fast as exp on the CPU
+            f.exp2_()  # exp2 is faster than exp on the CPU (benchmarks/bench_choices.py)
             numer = torch.linalg.vecdot(f, sims, dim=1)  # (n, r)
             gf = torch.bmm(gram, f, out=sims)
             quad = torch.linalg.vecdot(gf, f, dim=1)  # (n, r)

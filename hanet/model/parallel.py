@@ -3,8 +3,8 @@
 Evaluation work comes in independent pieces (a batch of captions to encode, a block of the
 score matrix). Giving each of ``torch.get_num_threads()`` worker threads whole pieces, with
 single-threaded kernels, replaces thousands of short parallel regions (and their thread
-barriers) by one per piece: measured 10-25% faster on 2 cores than intra-op threading, and
-it degrades gracefully when the cores are shared. Each piece is computed by the same code
+barriers) by one per piece: faster on 2 cores than intra-op threading (measured by
+benchmarks/bench_choices.py), and it degrades gracefully when the cores are shared. Each piece is computed by the same code
 whatever the number of workers.
 """
 from __future__ import annotations

@@ -33,8 +33,8 @@ from hanet.device import resolve_device
 
 
 def adam(params, lr: float) -> torch.optim.Adam:
-    """Adam with the fused update (one kernel over all parameters: about 5x faster than the
-    per-tensor loop on the CPU, see benchmarks/bench_choices.py) where this torch and device
+    """Adam with the fused update (one kernel over all parameters: faster than the per-tensor
+    loop, see "Adam: loop vs fused" in benchmarks/bench_choices.py) where this torch and device
     support it (CPU since torch 2.4), else the default implementation. Same update rule."""
     params = list(params)
     try:
