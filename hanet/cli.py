@@ -33,9 +33,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--version"]:
+        from hanet import __version__
+        print(f"hanet-bench {__version__}")
+        return 0
     if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
         width = max(map(len, COMMANDS))
-        print("usage: hanet <stage> [options]   (hanet <stage> --help for details)\n\nstages:")
+        print("usage: hanet <stage> [options]   (hanet <stage> --help for details; hanet --version)\n\nstages:")
         for name, (_, text) in COMMANDS.items():
             print(f"  {name:<{width}}  {text}")
         return 0 if argv and argv[0] in {"-h", "--help"} else 2
