@@ -56,10 +56,10 @@ def test_bad_input_shapes_raise():
 @pytest.mark.parametrize("levels, absent", [
     (["local", "global"], []),
     (["individual", "global"], []),
-    (["individual", "local"], ["event_proj", "event_pool", "sentence_pool"]),
+    (["individual", "local"], ["event_proj", "event_pool"]),
     (["global"], ["action", "entity", "head"]),
-    (["individual"], ["event_proj", "role_embed", "gcn", "sentence_pool"]),
-    (["local"], ["event_proj", "sentence_pool"]),
+    (["individual"], ["event_proj", "role_embed", "gcn", "sentence_pool", "_se"]),
+    (["local"], ["event_proj", "event_pool", "frame"]),
 ])
 def test_level_off_builds_no_parameters_and_fuse_is_mean_of_rest(levels, absent):
     torch.set_num_threads(1)

@@ -4,7 +4,7 @@ import math
 import torch
 
 from hanet.model.loss import hardest_negative_hinge, masked_bce
-from hanet.model.matching import phrase_attention_scores
+from hanet.model.matching import phrase_attention
 from hanet.model.scores import soft_jaccard
 from oracles import batch, build, fuse_loop, hinge_loop, phrase_attention_loop, rel_err, similarity_loop, soft_jaccard_loop
 
@@ -16,13 +16,13 @@ def test_phrase_attention_matches_loop_oracle_with_padding():
     parts = parts * part_mask[:, :, None]
     phrases = torch.randn(6, 4, 12, generator=g)
     phrase_mask = torch.tensor([[1, 1, 1, 1], [1, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0], [0, 1, 0, 1], [1, 0, 1, 0]]).bool()
-    fast = phrase_attention_scores(parts, part_mask, phrases, phrase_mask, 4.0)
+    fast = phrase_attention(parts, part_mask, phrases, phrase_mask, 4.0)
     slow = phrase_attention_loop(parts, part_mask, phrases, phrase_mask, 4.0)
     assert fast.shape == (5, 6) and fast.dtype == torch.float32
     assert rel_err(fast, slow) <= 1e-5
     assert torch.all(fast[:, 2] == 0)  # caption without phrases scores 0, finite
     # unmasked variant (local level)
-    fast_all = phrase_attention_scores(parts + 0.1, None, phrases, phrase_mask, 4.0)
+    fast_all = phrase_attention(parts + 0.1, None, phrases, phrase_mask, 4.0)
     assert rel_err(fast_all, phrase_attention_loop(parts + 0.1, None, phrases, phrase_mask, 4.0)) <= 1e-5
 
 
@@ -32,12 +32,12 @@ def test_phrase_attention_any_temperature_and_gradient_path_match_oracle():
     part_mask = torch.arange(6)[None, :] < torch.tensor([6, 2, 4, 1])[:, None]
     phrases = torch.randn(5, 3, 10, generator=g, dtype=torch.float64)
     phrase_mask = torch.rand(5, 3, generator=g) < 0.7
-    for tau in (0.0, 4.0, 100.0):  # 100 > SHIFT_LIMIT: logits shifted by their exact maximum
+    for tau in (0.0, 4.0, 100.0):  # exp(100) would overflow without the shift
         slow = phrase_attention_loop(parts, part_mask, phrases, phrase_mask, tau)
         with torch.no_grad():
-            assert rel_err(phrase_attention_scores(parts, part_mask, phrases, phrase_mask, tau), slow) <= 1e-10
+            assert rel_err(phrase_attention(parts, part_mask, phrases, phrase_mask, tau), slow) <= 1e-10
         leaf = parts.clone().requires_grad_(True)
-        graded = phrase_attention_scores(leaf, part_mask, phrases, phrase_mask, tau)
+        graded = phrase_attention(leaf, part_mask, phrases, phrase_mask, tau)
         assert rel_err(graded.detach(), slow) <= 1e-10
         graded.sum().backward()
         assert torch.isfinite(leaf.grad).all() and leaf.grad[1, 2:].abs().max() == 0  # padded frames: no gradient
@@ -58,42 +58,30 @@ def test_repeated_parts_match_oracle():
     for tau in (0.0, 4.0, 100.0):
         slow = phrase_attention_loop(parts, part_mask, phrases, phrase_mask, tau)
         with torch.no_grad():
-            assert rel_err(phrase_attention_scores(parts, part_mask, phrases, phrase_mask, tau), slow) <= 1e-5
+            assert rel_err(phrase_attention(parts, part_mask, phrases, phrase_mask, tau), slow) <= 1e-5
         leaf = parts.clone().requires_grad_(True)
-        assert rel_err(phrase_attention_scores(leaf, part_mask, phrases, phrase_mask, tau).detach(), slow) <= 1e-5
-
-
-def test_prepared_phrases_select_caption_ranges():
-    from hanet.model.matching import attention_scores, prepare_parts, prepare_phrases
-    g = torch.Generator().manual_seed(5)
-    parts = prepare_parts(torch.randn(3, 4, 8, generator=g), None)
-    mask = torch.tensor([[1, 1, 0], [0, 0, 0], [1, 0, 1], [0, 1, 0], [1, 1, 1]]).bool()
-    phrases = prepare_phrases(torch.randn(5, 3, 8, generator=g), mask)
-    assert len(phrases) == 5 and phrases.offsets.tolist() == [0, 2, 2, 4, 5, 8]
-    whole = attention_scores(parts, phrases, 4.0)
-    for a, b in [(0, 5), (1, 3), (2, 2), (4, 5)]:
-        piece = phrases[a:b]
-        assert len(piece) == b - a and piece.owner.tolist() == (phrases.owner[phrases.offsets[a]:phrases.offsets[b]] - a).tolist()
-        assert torch.allclose(attention_scores(parts, piece, 4.0), whole[:, a:b], atol=1e-6)
-    assert torch.allclose(attention_scores(parts[1:], phrases, 4.0), whole[1:], atol=1e-6)
+        assert rel_err(phrase_attention(leaf, part_mask, phrases, phrase_mask, tau).detach(), slow) <= 1e-5
 
 
 def test_single_part_reduces_to_cosine():
     v = torch.tensor([[[3.0, 4.0, 0.0]]])  # (1, 1, 3)
     t = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]])  # (1, 2, 3)
-    score = phrase_attention_scores(v, None, t, torch.tensor([[True, True]]), 4.0)
+    score = phrase_attention(v, None, t, torch.tensor([[True, True]]), 4.0)
     assert math.isclose(float(score), (0.6 + 0.0) / 2, rel_tol=1e-6)
 
 
-def test_soft_jaccard_hand_case_and_zero_vectors():
-    p = torch.tensor([[0.2, 0.5, 1.0], [0.0, 0.0, 0.0]])
-    q = torch.tensor([[0.4, 0.5, 0.0], [0.2, 0.5, 1.0], [0.0, 0.0, 0.0]])
+def test_soft_jaccard_hand_case_and_blocks(monkeypatch):
+    p = torch.tensor([[0.2, 0.5, 1.0], [0.1, 0.0, 0.3]])
+    q = torch.tensor([[0.4, 0.5, 0.0], [0.2, 0.5, 1.0], [0.1, 0.1, 0.1]])
     s = soft_jaccard(p, q)
-    expected = torch.tensor([[0.7 / 1.9, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    expected = torch.tensor([[0.7 / 1.9, 1.0, 0.3 / 1.7], [0.1 / 1.2, 0.4 / 1.7, 0.2 / 0.5]])
     assert torch.allclose(s, expected, atol=1e-6)
     g = torch.Generator().manual_seed(3)
-    a, b = torch.rand(4, 9, generator=g), torch.rand(5, 9, generator=g)
-    assert rel_err(soft_jaccard(a, b), soft_jaccard_loop(a, b)) <= 1e-5
+    a, b = torch.rand(7, 9, generator=g), torch.rand(5, 9, generator=g)
+    whole = soft_jaccard(a, b)
+    assert rel_err(whole, soft_jaccard_loop(a, b)) <= 1e-6
+    monkeypatch.setattr("hanet.model.scores.JACCARD_BLOCK", 2 * 5 * 9)  # blocks of 2 videos, the last of 1
+    assert torch.equal(soft_jaccard(a, b), whole)
 
 
 def test_hinge_loss_hand_computed():
@@ -111,7 +99,12 @@ def test_masked_bce_hand_case():
     mask = torch.tensor([[1.0, 1.0, 0.0]])
     expected = (-math.log(0.5) - math.log(0.1)) / 2
     assert math.isclose(float(masked_bce(probs, target, mask)), expected, rel_tol=1e-5)
-    assert float(masked_bce(probs, target, torch.zeros_like(mask))) == 0.0
+    # per caption: sum over its unmasked concepts / their number, then the batch mean
+    probs2 = torch.tensor([[0.5, 0.9, 0.2], [0.8, 0.5, 0.5]])
+    target2 = torch.tensor([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+    mask2 = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    second = (-math.log(0.8) - math.log(0.5) - math.log(0.5)) / 3
+    assert math.isclose(float(masked_bce(probs2, target2, mask2)), (expected + second) / 2, rel_tol=1e-5)
 
 
 def test_model_similarity_and_fuse_match_oracle():

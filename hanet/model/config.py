@@ -13,25 +13,28 @@ LEVELS = ("individual", "local", "global")
 
 @dataclass
 class ModelConfig:
-    """Model settings.
+    """Model settings (defaults: the public HANet's MSR-VTT ``model.json``).
 
     ``levels``: the alignment levels that are built and scored (any non-empty subset of
-    individual / local / global). ``concepts``: whether the concept branch exists. As in
-    the design's level table, the concept branch serves two levels: the soft-Jaccard concept
-    scores (and their ranking loss) belong to the individual level, and the concept
-    classifiers also pick the local level's clips. So the classifiers and their BCE loss
-    exist when ``concepts`` is on and individual or local is on (``concept_branch``); the
-    concept scores exist when ``concepts`` is on and individual is on (``concept_terms``).
-    ``global`` alone builds no concept parameters at all.
+    individual / local / global). ``concepts``: whether the concept branch exists. The
+    concept classifiers (and their BCE loss) exist when ``concepts`` is on and individual or
+    local is on (``concept_branch``): they pick the local level's parts. The soft-Jaccard
+    concept scores (and their ranking loss) belong to the individual level
+    (``concept_terms``). See docs/levels.md for what each shipped ablation builds.
 
-    Local clip selection: with ``concepts`` on, the local action parts are the
-    ``top_actions`` video-level action concepts, each the mean of the action features in a
-    window of +-``action_window`` frames around the frame where the concept peaks; the
-    local entity parts are the ``top_entities`` entity concepts, each the mean of its
-    ``entity_frames`` highest-scoring frames. With ``concepts`` off (no classifiers exist)
-    the parts are fixed uniform windows over the valid frames: part k of K is centred on
-    frame round((k + 0.5) * len / K - 0.5), averaged over the same +-``action_window``
-    window for actions and a window of ``entity_frames`` frames for entities.
+    As in the public code: ``dropout`` applies to the three video projections and to the
+    word embeddings, ``gcn_dropout`` to the graph layer's context; ``temperature`` is the
+    phrase attention's ``simattn_sigma``; ``top_actions`` / ``top_entities`` are the 10 / 20
+    concepts whose clips form the local parts; an action part is the mean of the frames
+    within +-``action_window`` of the concept's peak frame when every peak of the video lies
+    at least ``action_window`` frames inside it, else the peak frame alone; an entity part is
+    the mean of the concept's ``entity_frames`` best frames (its peak frame when the video
+    is shorter than that).
+
+    With ``concepts`` off (the project's own choice; the public code has no such variant)
+    the local parts are fixed uniform windows over the valid frames: part k of K is centred
+    on frame round((k + 0.5) * len / K - 0.5), averaged over +-``action_window`` frames for
+    actions and +-``entity_frames // 2`` frames for entities.
     """
 
     levels: list[str] = field(default_factory=lambda: list(LEVELS))

@@ -6,6 +6,7 @@ Only the parameters of enabled levels (and of the concept branch when enabled) a
 """
 from __future__ import annotations
 
+import torch
 import torch.nn as nn
 from torch import Tensor
 
@@ -41,30 +42,29 @@ class HANet(nn.Module):
         return S.fuse(self.cfg, terms)
 
     def forward(self, v: VideoInput, t: TextInput, targets: ConceptTargets | None = None) -> dict[str, Tensor]:
-        """Training losses for a batch of aligned pairs (row i of v with row i of t).
-
-        Returns ``rank`` (hinge on the mean embedding score), with concepts on
-        ``concept_rank`` (hinge on the mean concept score) and, when targets are given,
-        ``concept_bce`` (sum of the four masked BCE terms, also returned one by one), and
-        ``loss`` = rank + concept_rank_weight * concept_rank + concept_bce_weight * bce_sum.
+        """Training losses for a batch of aligned pairs (row i of v with row i of t), as the
+        public ``forward_loss``: ``rank`` = hinge on the mean embedding score; with concept
+        terms ``concept_rank`` = hinge on the mean concept score; with the concept branch and
+        targets the four masked BCE terms (video / caption x verbs / nouns) and their sum
+        ``concept_bce``; ``loss`` = rank + concept_rank_weight * concept_rank
+        + concept_bce_weight * concept_bce. Scores are computed in float32 (autocast off).
         """
         cfg = self.cfg
         ve, te = self.encode_video(v), self.encode_text(t)
-        terms = self.similarity(ve, te)
-        out = {"rank": hardest_negative_hinge(S.embedding_score(cfg, terms), cfg.margin)}
-        loss = out["rank"]
-        if concept_terms(cfg):
-            out["concept_rank"] = hardest_negative_hinge(S.concept_score(cfg, terms), cfg.margin)
-            loss = loss + cfg.concept_rank_weight * out["concept_rank"]
-        if cfg.concept_branch:
-            if targets is not None:
+        with torch.autocast(v.frames.device.type, enabled=False):
+            terms = self.similarity(ve.float(), te.float())
+            out = {"rank": hardest_negative_hinge(S.embedding_score(cfg, terms), cfg.margin)}
+            loss = out["rank"]
+            if concept_terms(cfg):
+                out["concept_rank"] = hardest_negative_hinge(S.concept_score(cfg, terms), cfg.margin)
+                loss = loss + cfg.concept_rank_weight * out["concept_rank"]
+            if cfg.concept_branch and targets is not None:
                 out["bce_video_verb"] = masked_bce(ve.action_concepts, targets.verbs, targets.verb_mask)
                 out["bce_video_noun"] = masked_bce(ve.entity_concepts, targets.nouns, targets.noun_mask)
                 out["bce_text_verb"] = masked_bce(te.verb_concepts, targets.verbs, targets.verb_mask)
                 out["bce_text_noun"] = masked_bce(te.noun_concepts, targets.nouns, targets.noun_mask)
-                bce = (out["bce_video_verb"] + out["bce_video_noun"] + out["bce_text_verb"]
-                       + out["bce_text_noun"])
-                out["concept_bce"] = bce
-                loss = loss + cfg.concept_bce_weight * bce
+                out["concept_bce"] = (out["bce_video_verb"] + out["bce_video_noun"] + out["bce_text_verb"]
+                                      + out["bce_text_noun"])
+                loss = loss + cfg.concept_bce_weight * out["concept_bce"]
         out["loss"] = loss
         return out

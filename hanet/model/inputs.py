@@ -1,8 +1,11 @@
 """Batched model inputs (already padded tensors) and concept targets.
 
 Row i of a VideoInput and row i of a TextInput form an aligned pair in training.
-Conventions: zero padding; ``lengths`` >= 1; a text node is real iff its word mask has
-any True (the root node 0 is always real).
+Conventions follow the public readers' batches: zero padding, ``lengths`` >= 1, the
+first n phrase slots of a caption real (n = its number of non-empty phrase masks),
+``adjacency[b, target, source]`` over the nodes [root, verbs..., nouns...] (row-normalised in
+the public batches; only its non-zero pattern matters to the attention GCN), ``roles``
+per phrase slot (verbs then nouns, indices into ``hanet.text.roles.ROLES``).
 """
 from __future__ import annotations
 
@@ -46,8 +49,8 @@ class TextInput(_ToDevice):
     lengths: Tensor     # (B,) long >= 1
     verb_masks: Tensor  # (B, NV, L) bool
     noun_masks: Tensor  # (B, NN, L) bool
-    adjacency: Tensor   # (B, 1+NV+NN, 1+NV+NN) float 0/1, directed edges [root, verbs, nouns]
-    roles: Tensor       # (B, 1+NV+NN) long
+    adjacency: Tensor   # (B, 1+NV+NN, 1+NV+NN) float, [target, source] over [root, verbs, nouns]
+    roles: Tensor       # (B, NV+NN) long, role of each phrase slot
 
     def check(self) -> None:
         B, L = self.words.shape
@@ -60,7 +63,8 @@ class TextInput(_ToDevice):
         _check(self.noun_masks.shape == (B, NN, L), "TextInput.noun_masks", f"expected (B, NN, {L})")
         _check(self.adjacency.shape == (B, N, N), "TextInput.adjacency",
                f"expected ({B}, {N}, {N}), got {tuple(self.adjacency.shape)}")
-        _check(self.roles.shape == (B, N), "TextInput.roles", f"expected ({B}, {N}), got {tuple(self.roles.shape)}")
+        _check(self.roles.shape == (B, N - 1), "TextInput.roles",
+               f"expected ({B}, {N - 1}), got {tuple(self.roles.shape)}")
 
     def word_mask(self) -> Tensor:
         steps = torch.arange(self.words.shape[1], device=self.words.device)

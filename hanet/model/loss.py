@@ -1,5 +1,4 @@
-"""Training losses: bidirectional hinge ranking loss with the hardest in-batch negative
-(VSE++ max violation), and the masked concept binary cross-entropy."""
+"""Training losses (public ``ContrastiveLoss`` with max violation, and the concept BCE)."""
 from __future__ import annotations
 
 import torch
@@ -21,7 +20,10 @@ def hardest_negative_hinge(scores: Tensor, margin: float) -> Tensor:
 
 
 def masked_bce(probs: Tensor, targets: Tensor, mask: Tensor) -> Tensor:
-    """Binary cross-entropy of probabilities, summed over unmasked entries and divided by
-    the mask total (0 when the mask is empty). probs, targets, mask (B, C)."""
-    bce = F.binary_cross_entropy(probs.clamp(1e-6, 1 - 1e-6), targets, reduction="none")  # (B, C)
-    return (bce * mask).sum() / mask.sum().clamp(min=1.0)
+    """Public concept BCE: per caption, the binary cross-entropy (log clamped at -100, as
+    torch's) summed over the unmasked concepts and divided by their number; then the batch
+    mean. probs, targets, mask (B, C). Computed in float32 with autocast off (CUDA autocast
+    refuses ``binary_cross_entropy``)."""
+    with torch.autocast(probs.device.type, enabled=False):
+        bce = F.binary_cross_entropy(probs.float(), targets.float(), reduction="none")  # (B, C)
+        return ((bce * mask).sum(1) / mask.sum(1).clamp(min=1.0)).mean()

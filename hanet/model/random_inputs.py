@@ -34,16 +34,15 @@ def random_text(cfg: ModelConfig, batch: int, gen: torch.Generator, words: int |
     verb_masks, noun_masks = node_masks(nv, NV), node_masks(nn_, NN)
     N = 1 + NV + NN
     verb_real, noun_real = verb_masks.any(-1), noun_masks.any(-1)
-    adj = torch.zeros(batch, N, N)
-    adj[:, 0, 1:1 + NV] = verb_real.float()  # root -> verb
+    adj = torch.zeros(batch, N, N)  # [target, source]
+    adj[:, 1:1 + NV, 0] = verb_real.float()  # root -> verb
     owner = torch.randint(0, max(NV, 1), (batch, NN), generator=gen)  # verb each noun attaches to
     if NV:
         attach = torch.nn.functional.one_hot(owner, NV).float() * noun_real[:, :, None] * verb_real[:, None, :]
-        adj[:, 1 + NV:, 1:1 + NV] = attach  # noun -> verb
-        adj[:, 1:1 + NV, 1 + NV:] = attach.transpose(1, 2)  # verb -> noun
-    orphan = noun_real & ~(adj[:, 1 + NV:, 1:1 + NV].sum(-1) > 0)
-    adj[:, 0, 1 + NV:] = orphan.float()  # root -> unattached noun
-    roles = torch.randint(0, cfg.num_roles, (batch, N), generator=gen)
+        adj[:, 1 + NV:, 1:1 + NV] = attach  # verb -> noun
+        adj[:, 1:1 + NV, 1 + NV:] = attach.transpose(1, 2)  # noun -> verb
+    adj = adj / adj.sum(-1, keepdim=True).clamp(min=1.0)  # row-normalised, as the public readers
+    roles = torch.randint(0, cfg.num_roles, (batch, N - 1), generator=gen)
     return TextInput(words=ids, lengths=lengths, verb_masks=verb_masks, noun_masks=noun_masks,
                      adjacency=adj, roles=roles)
 

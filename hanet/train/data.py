@@ -23,7 +23,7 @@ from hanet.errors import HanetError
 from hanet.io import read_json, read_lines
 from hanet.model.config import ModelConfig
 from hanet.model.inputs import ConceptTargets, TextInput, VideoInput
-from hanet.text.roles import ROLES
+from hanet.text.roles import role_index
 
 SPLITS = ("train", "val", "test")
 
@@ -75,10 +75,17 @@ def take(batch, index: torch.Tensor):
 
 
 def trim_words(text: TextInput) -> TextInput:
-    """Cut the word axis to the longest caption of the batch (padding carries no information)."""
+    """Cut the word axis to the longest caption of the batch (public collate)."""
     L = int(text.lengths.max())
     return dataclasses.replace(text, words=text.words[:, :L], verb_masks=text.verb_masks[..., :L],
                                noun_masks=text.noun_masks[..., :L])
+
+
+def trim_frames(videos: VideoInput) -> VideoInput:
+    """Cut the frame axis to the longest video of the batch (public collate). Padded rows
+    enter the SE squeeze and the concept classifiers, so a video's local parts depend on the
+    longest video batched with it, as in the public code."""
+    return VideoInput(frames=videos.frames[:, :int(videos.lengths.max())], lengths=videos.lengths)
 
 
 def model_dims(data_dir: str | Path, features: str | Path) -> dict:
@@ -131,9 +138,8 @@ def encode_texts(parses: list[dict], vocab: dict[str, int], cfg: ModelConfig) ->
     lengths = torch.ones(n, dtype=torch.long)
     verb_masks = torch.zeros(n, NV, L, dtype=torch.bool)  # (N, NV, L)
     noun_masks = torch.zeros(n, NN, L, dtype=torch.bool)  # (N, NN, L)
-    roles = torch.zeros(n, 1 + NV + NN, dtype=torch.long)  # (N, 1+NV+NN)
-    adjacency = torch.zeros(n, 1 + NV + NN, 1 + NV + NN)
-    role_id = {r: i for i, r in enumerate(ROLES)}
+    roles = torch.zeros(n, NV + NN, dtype=torch.long)  # (N, NV+NN) role of each phrase slot
+    adjacency = torch.zeros(n, 1 + NV + NN, 1 + NV + NN)  # (N, target, source)
     unk = vocab.get("<unk>", 1)
     for i, parse in enumerate(parses):
         tokens = parse["tokens"][:L]
@@ -153,10 +159,11 @@ def encode_texts(parses: list[dict], vocab: dict[str, int], cfg: ModelConfig) ->
                 nn_ += 1
             else:
                 continue
-            roles[i, slot[j]] = role_id[node["role"]]
+            roles[i, slot[j] - 1] = role_index(node["role"])
         for src, dst in parse["edges"]:
             if src in slot and dst in slot:
-                adjacency[i, slot[src], slot[dst]] = 1.0
+                adjacency[i, slot[dst], slot[src]] = 1.0
+    adjacency = adjacency / adjacency.sum(-1, keepdim=True).clamp(min=1.0)  # row-normalised, as public
     return TextInput(words, lengths, verb_masks, noun_masks, adjacency, roles)
 
 

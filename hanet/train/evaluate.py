@@ -9,8 +9,8 @@ captions and the top concepts of a few videos, for the report's figures).
 from __future__ import annotations
 
 import argparse
+import pickle
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +23,8 @@ from hanet.io import atomic_path, read_json, write_json
 from hanet.model.embeddings import TextEmbedding, VideoEmbedding
 from hanet.model.hanet import HANet
 from hanet.model.inputs import TextInput, VideoInput
-from hanet.model.parallel import cpu_workers, map_pieces
 from hanet.model.retrieval import score_matrix
-from hanet.train.data import SplitData, load_split, take, trim_words
+from hanet.train.data import SplitData, load_split, model_dims, take, trim_frames, trim_words
 from hanet.device import resolve_device
 from hanet.train.provenance import provenance
 
@@ -34,28 +33,23 @@ NUM_EXAMPLES = 8
 
 @torch.no_grad()
 def encode_videos(model: HANet, videos: VideoInput, batch_size: int, device: torch.device) -> VideoEmbedding:
-    """Every video encoded once, in batches, on ``device``."""
+    """Every video encoded once, in split order, in batches padded to their longest video (the
+    public reader's batches: padding rows enter the SE squeeze, see ``trim_frames``)."""
     model.eval()
     n = videos.frames.shape[0]
-    return VideoEmbedding.cat([model.encode_video(take(videos, torch.arange(i, min(i + batch_size, n))).to(device))
-                               for i in range(0, n, batch_size)])
+    return VideoEmbedding.cat([model.encode_video(trim_frames(take(videos, torch.arange(i, min(i + batch_size, n))))
+                                                  .to(device)) for i in range(0, n, batch_size)])
 
 
 @torch.no_grad()
 def encode_texts(model: HANet, texts: TextInput, batch_size: int, device: torch.device) -> TextEmbedding:
-    """Every caption encoded once, on ``device``, returned in input order. Captions go in
-    batches of similar length (longest first), so the GRU runs full batches at every step;
-    on the CPU, batches are shared among single-threaded workers (``parallel.map_pieces``).
-    With more words than the vocabulary holds, GRU input projections come from per-word
-    tables (``TextEncoder.word_input_tables``)."""
+    """Every caption encoded once, returned in input order. In eval mode a caption's encoding
+    does not depend on its batch, so captions go in batches of similar length."""
     model.eval()
     n = texts.words.shape[0]
     order = torch.argsort(texts.lengths, descending=True, stable=True)  # (Nt,)
-    batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
-    many_words = int(texts.lengths.sum()) > model.cfg.vocab_size
-    with model.text.word_input_tables() if many_words else nullcontext():
-        te = TextEmbedding.cat(map_pieces(lambda idx: model.encode_text(trim_words(take(texts, idx)).to(device)),
-                                          batches, cpu_workers(device, len(batches))))
+    te = TextEmbedding.cat([model.encode_text(trim_words(take(texts, order[i:i + batch_size])).to(device))
+                            for i in range(0, n, batch_size)])
     inverse = torch.empty_like(order)
     inverse[order] = torch.arange(n)
     return te[inverse.to(device)]
@@ -138,13 +132,37 @@ def write_results(out_dir: Path, result: dict, prov: dict, data: SplitData) -> N
     write_json(out_dir / "metrics.json", body)
 
 
+def load_checkpoint(path: Path) -> dict:
+    """A project checkpoint (``best.pt`` / ``last.pt``), read with ``weights_only=True``: a file
+    that holds anything but tensors and plain values is refused, never executed."""
+    if not path.is_file():
+        raise HanetError(f"{path}: checkpoint not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise HanetError(f"{path}: refused: not a plain-tensor checkpoint ({str(err).splitlines()[0][:200]})") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as err:
+        raise HanetError(f"{path}: unreadable or truncated checkpoint ({str(err).splitlines()[0][:200]}); "
+                         "delete it and re-run the job that wrote it") from None
+    if not isinstance(state, dict) or "model" not in state or "config" not in state:
+        raise HanetError(f"{path}: not a hanet checkpoint (expected keys 'model' and 'config')")
+    return state
+
+
+def check_compatible(path: Path, cfg, dims: dict) -> None:
+    """Refuse a checkpoint built for other data (vocabulary, concept counts, feature dim)."""
+    for key, have in dims.items():
+        if int(getattr(cfg.model, key)) != int(have):
+            raise HanetError(f"{path}: built with model.{key} = {getattr(cfg.model, key)}, "
+                             f"but the data has {have}")
+
+
 def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: Path, device_name: str,
         terms: bool = False) -> dict:
     start = time.time()
-    if not checkpoint.is_file():
-        raise HanetError(f"{checkpoint}: checkpoint not found")
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = load_checkpoint(checkpoint)
     cfg = from_dict(state["config"])
+    check_compatible(checkpoint, cfg, model_dims(data_dir, features))
     device = resolve_device(device_name if device_name != "config" else cfg.train.device)
     model = HANet(cfg.model).to(device)
     model.load_state_dict(state["model"])
@@ -152,9 +170,10 @@ def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: P
     result, sim, ve, per_term = evaluate_split(model, data, cfg.train, device, terms)
     concept_names = read_json(data_dir / "text" / "concepts.json") if cfg.model.concept_branch else {}
     write_json(out_dir / "examples.json", examples(data, sim, ve, concept_names))
-    prov = provenance(cfg, state["seed"], device, extra={
-        "split": split, "checkpoint": str(checkpoint), "best_epoch": state["epoch"],
+    prov = provenance(cfg, state.get("seed"), device, extra={
+        "split": split, "checkpoint": str(checkpoint), "best_epoch": state.get("epoch"),
         "train_seconds": state.get("train_seconds"), "eval_seconds": round(time.time() - start, 2),
+        "dtype": "bfloat16 autocast" if cfg.train.bf16 and device.type == "cuda" else "float32",
         "num_videos": len(data.video_ids), "num_unique_captions": int(data.unique.numel()),
         "tie_rule": metrics.TIE_RULE,
     })

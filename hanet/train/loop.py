@@ -1,17 +1,24 @@
 """Training loop: Adam, per-epoch validation on rsum, early stopping, best checkpoint, resume.
 
 ``hanet train`` resolves the run config (defaults <- dataset overrides <- ablation file),
-trains on the train split and validates every epoch. ``best.pt`` holds the best-on-validation
-weights with their config; ``last.pt`` holds everything needed to resume after an
-interruption (weights, optimizer, RNG states, the log so far, the best weights), saved at the
-end of every epoch. A resumed run ends with exactly the metrics of an uninterrupted one: the
-epoch's caption order depends only on (seed, epoch) and RNG states are restored.
+trains on the train split and validates every epoch, printing one line per epoch. ``best.pt``
+holds the best-on-validation weights with their config; ``last.pt`` holds everything needed
+to resume after an interruption (weights, optimizer, RNG states, the log so far, the best
+weights) and the fingerprint of what the run depends on (resolved config, seed, and the
+content of the features, text and split files), saved at the end of every epoch.
+
+Only an unfinished run with the same fingerprint resumes; a finished one, or one whose inputs
+changed, starts afresh (and says so), so a forced re-run really retrains. A resumed run ends
+with exactly the metrics of an uninterrupted one: the epoch's caption order depends only on
+(seed, epoch) and RNG states are restored. Every checkpoint holds only tensors and plain
+values and is read with ``weights_only=True``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import dataclasses
 import io
 import json
@@ -27,8 +34,8 @@ from hanet import config as run_config
 from hanet.errors import HanetError
 from hanet.io import atomic_path, write_text
 from hanet.model.hanet import HANet
-from hanet.train.data import SplitData, TextResources, load_split, model_dims, take, trim_words
-from hanet.train.evaluate import evaluate_split
+from hanet.train.data import SplitData, TextResources, load_split, model_dims, take, trim_frames, trim_words
+from hanet.train.evaluate import evaluate_split, load_checkpoint
 from hanet.device import resolve_device
 
 
@@ -81,16 +88,44 @@ def _write_log(rows: list[dict], path: Path) -> None:
 
 
 def _rng_state() -> dict:
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
+    """RNG states as tensors and plain values (loadable with ``weights_only=True``)."""
+    name, key, pos, has_gauss, gauss = np.random.get_state()
+    return {"python": random.getstate(), "numpy": [name, torch.from_numpy(key.astype(np.int64)), pos, has_gauss, gauss],
+            "torch": torch.get_rng_state(),
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
 
 
 def _set_rng_state(state: dict) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, key, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, key.numpy().astype(np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
     if state["cuda"] is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def fingerprint(cfg, seed: int, inputs: list[Path]) -> str:
+    """SHA-256 over the resolved config, the seed and the content of every input file."""
+    h = hashlib.sha256(run_config.to_yaml(cfg).encode())
+    h.update(f"seed={seed}".encode())
+    for path in sorted(inputs):
+        h.update(str(path.name).encode())
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def run_inputs(data_dir: Path, features: Path) -> list[Path]:
+    """The files a training run reads: features, prepared captions and splits, text outputs."""
+    prepared = data_dir / "prepared"
+    return [features, prepared / "captions.json", *sorted((prepared / "splits").glob("*.txt")),
+            *sorted((data_dir / "text").glob("*.json"))]
+
+
+def finished(state: dict, tcfg) -> bool:
+    return state["epoch"] >= tcfg.epochs or state["bad_epochs"] >= tcfg.patience
 
 
 def train_epoch(model: HANet, opt: torch.optim.Optimizer, data: SplitData, cfg, device: torch.device,
@@ -103,7 +138,7 @@ def train_epoch(model: HANet, opt: torch.optim.Optimizer, data: SplitData, cfg, 
     sums: dict[str, float] = {}
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=tcfg.bf16 and device.type == "cuda")
     for idx in tqdm(batches, desc=f"epoch {epoch}", leave=False, mininterval=10, disable=None):
-        videos = take(data.videos, data.caption_video[idx]).to(device)  # (B, F, D)
+        videos = trim_frames(take(data.videos, data.caption_video[idx])).to(device)  # (B, F, D)
         texts = trim_words(take(data.texts, idx)).to(device)
         targets = take(data.targets, idx).to(device) if cfg.model.concept_branch else None
         with autocast:
@@ -145,16 +180,19 @@ def train(data_dir: Path, features: Path, ablation: Path | None, overrides: dict
     state = {"epoch": 0, "step": 0, "best_rsum": -1.0, "best_epoch": 0, "bad_epochs": 0, "rows": [],
              "train_seconds": 0.0, "best_model": None}
     last = out_dir / "last.pt"
+    stamp = fingerprint(cfg, seed, run_inputs(Path(data_dir), Path(features)))
     if last.is_file():
-        saved = torch.load(last, map_location="cpu", weights_only=False)
-        if saved["config"] == dataclasses.asdict(cfg) and saved["seed"] == seed:
+        saved = load_checkpoint(last)
+        if saved.get("fingerprint") != stamp:
+            print(f"{last}: config, seed or input data changed since it was written: training afresh", flush=True)
+        elif finished(saved["state"], tcfg):
+            print(f"{last}: that run had finished: training afresh", flush=True)
+        else:
             model.load_state_dict(saved["model"])
             opt.load_state_dict(saved["optimizer"])
             state = saved["state"]
             _set_rng_state(saved["rng"])
-            print(f"resuming from {last} after epoch {state['epoch']}")
-        else:
-            print(f"ignoring {last}: it was written for another config or seed")
+            print(f"resuming from {last} after epoch {state['epoch']}", flush=True)
 
     bar = tqdm(total=tcfg.epochs, initial=state["epoch"], desc=f"train {out_dir}", disable=None)
     while state["epoch"] < tcfg.epochs and state["bad_epochs"] < tcfg.patience:
@@ -176,17 +214,28 @@ def train(data_dir: Path, features: Path, ablation: Path | None, overrides: dict
         })
         _write_log(state["rows"], out_dir / "train_log.csv")
         _save({"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state, "rng": _rng_state(),
-               "config": dataclasses.asdict(cfg), "seed": seed}, last)
+               "config": dataclasses.asdict(cfg), "seed": seed, "fingerprint": stamp}, last)
+        print(epoch_line(state["rows"][-1], device), flush=True)
         bar.update(1)
         bar.set_postfix(loss=f"{terms['loss']:.4f}", val_rsum=f"{val['rsum']:.1f}", best=state["best_epoch"])
     bar.close()
     summary = {"config": dataclasses.asdict(cfg), "seed": seed, "epoch": state["best_epoch"],
                "step": state["step"], "best_rsum": state["best_rsum"], "vocab_size": cfg.model.vocab_size,
-               "train_seconds": round(state["train_seconds"], 2)}
+               "train_seconds": round(state["train_seconds"], 2), "train_device": str(device),
+               "train_dtype": "bfloat16 autocast" if tcfg.bf16 and device.type == "cuda" else "float32"}
     _save({"model": state["best_model"], **summary}, out_dir / "best.pt")
     print(f"best validation rsum {state['best_rsum']:.2f} at epoch {state['best_epoch']} "
           f"({state['epoch']} epochs, {state['train_seconds']:.0f} s)")
     return summary
+
+
+def epoch_line(row: dict, device: torch.device) -> str:
+    """One log line per epoch: loss terms, validation rsum, time, GPU memory on a GPU."""
+    losses = " ".join(f"{k[6:]} {v:.4f}" for k, v in row.items() if k.startswith("train_"))
+    line = f"epoch {row['epoch']:3d}  {losses}  val rsum {row['val_rsum']:.2f}  {row['seconds']:.1f} s"
+    if device.type == "cuda":
+        line += f"  gpu mem {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB"
+    return line
 
 
 def cli(argv: list[str]) -> None:

@@ -1,0 +1,100 @@
+"""The model is the public HANet: golden fixtures produced by running github.com/Roc-Ng/HANet
+(commit e679703) must be reproduced through the project's importer, evaluation and training code.
+
+Fixture directories come from ``HANET_PARITY_FIXTURES`` (separated by ``os.pathsep``; default:
+the copy in tests/fixtures/public_parity/), each in the format of its README: ``model.json``,
+``checkpoint.th``, ``batches.npz``, ``expected.npz``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from hanet.model import ConceptTargets, HANet, TextInput, VideoInput, score_matrix
+from hanet.model.public import PUBLIC_ALIASES, PUBLIC_NAMES
+from hanet.train.evaluate import encode_texts, encode_videos, load_checkpoint
+from hanet.train.import_checkpoint import cli as import_cli
+
+HERE = Path(__file__).parent
+DEFAULT = HERE / "fixtures" / "public_parity" / "public-small"
+FIXTURES = [Path(p) for p in os.environ.get("HANET_PARITY_FIXTURES", str(DEFAULT)).split(os.pathsep) if p]
+SCORE_ATOL, LOSS_ATOL, GRAD_RTOL = 1e-5, 1e-5, 1e-4
+NOISE = 1e-7  # a public gradient below this everywhere is float noise of an analytically zero gradient
+
+
+def tensors(batches, prefix: str):
+    b = {k[len(prefix) + 1:]: torch.from_numpy(batches[k]) for k in batches.files
+         if k.startswith(prefix + ".") and batches[k].dtype.kind != "U"}
+    video = VideoInput(frames=b["attn_fts"], lengths=b["attn_lens"].long()) if "attn_fts" in b else None
+    text = (TextInput(words=b["sent_ids"].long(), lengths=b["sent_lens"].long(), verb_masks=b["verb_masks"],
+                      noun_masks=b["noun_masks"], adjacency=b["rel_edges"], roles=b["node_roles"].long())
+            if "sent_ids" in b else None)
+    targets = (ConceptTargets(verbs=b["verb_concept_label"], verb_mask=b["verb_concept_mask"],
+                              nouns=b["noun_concept_label"], noun_mask=b["noun_concept_mask"])
+               if "verb_concept_label" in b else None)
+    return video, text, targets
+
+
+@pytest.fixture(params=FIXTURES, ids=lambda p: p.name)
+def imported(request, tmp_path):
+    """(fixture dir, project checkpoint written by ``hanet import-checkpoint``, batches, expected)."""
+    d = request.param
+    out = tmp_path / "best.pt"
+    import_cli(["--checkpoint", str(d / "checkpoint.th"), "--model-json", str(d / "model.json"), "--out", str(out)])
+    return d, load_checkpoint(out), np.load(d / "batches.npz"), np.load(d / "expected.npz")
+
+
+def build(state: dict, **model_overrides) -> HANet:
+    from hanet.config import from_dict
+    cfg = from_dict(state["config"])
+    model = HANet(dataclasses.replace(cfg.model, **model_overrides))
+    model.load_state_dict(state["model"])
+    return model
+
+
+def test_eval_scores_equal_the_public_model(imported):
+    _, state, batches, expected = imported
+    model = build(state)
+    videos, _, _ = tensors(batches, "eval_video")
+    _, texts, _ = tensors(batches, "eval_text")
+    device = torch.device("cpu")
+    # the evaluation's own encoders: videos batched in order (one batch here, as the public reader),
+    # captions in any batching; then the evaluation's chunked scoring, with small chunks
+    ve = encode_videos(model, videos, batch_size=len(videos.lengths), device=device)
+    te = encode_texts(model, texts, batch_size=5, device=device)
+    fused, terms = score_matrix(model, ve, te, video_chunk=4, text_chunk=5, terms=True)
+    for name, value in {**terms, "fused": fused}.items():
+        want = torch.from_numpy(expected[f"eval.{name}"])
+        err = float((value - want).abs().max())
+        assert err <= SCORE_ATOL, f"{name}: max |ours - public| = {err:.2e}"
+    assert set(terms) == {k[5:] for k in expected.files if k.startswith("eval.")} - {"fused"}
+
+
+def test_training_loss_and_every_gradient_equal_the_public_model(imported):
+    _, state, batches, expected = imported
+    model = build(state, dropout=0.0, gcn_dropout=0.0)  # the fixture's train mode: every dropout at 0
+    model.train()  # BatchNorm on batch statistics
+    videos, texts, targets = tensors(batches, "train")
+    loss = model(videos, texts, targets)["loss"]
+    assert abs(float(loss.detach()) - float(expected["train.loss"])) <= LOSS_ATOL
+    loss.backward()
+    ours = {PUBLIC_NAMES[name]: p.grad for name, p in model.named_parameters()}
+    checked = set()
+    for key in (k for k in expected.files if k.startswith("grad.")):
+        public = PUBLIC_ALIASES.get(key[5:], key[5:])
+        want = torch.from_numpy(expected[key])
+        got = ours[public]
+        assert got is not None, f"{public}: no gradient"
+        scale = float(want.abs().max())
+        if scale < NOISE:  # e.g. a bias before a softmax or a BatchNorm: zero up to rounding
+            assert float(got.abs().max()) < NOISE, public
+        else:
+            err = float((got - want).abs().max()) / scale
+            assert err <= GRAD_RTOL, f"{public}: gradient error {err:.2e} relative to its largest value"
+        checked.add(public)
+    assert checked == set(ours), f"parameters without a public gradient: {sorted(set(ours) - checked)}"
