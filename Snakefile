@@ -6,11 +6,16 @@
 # Run `snakemake --cores all`; see README.md. Settings: config/config.yaml (validated against
 # workflow/schemas/config.schema.yaml). Variants: every ablations/*.yaml (file stem = variant id).
 
+from snakemake.utils import min_version
+
+min_version("8.10")  # as pyproject.toml: profiles/default is picked up, resources and report() as used here
+
 configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/common_real.smk"
+include: "workflow/rules/common_gpu.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/real_data.smk"
 include: "workflow/rules/features.smk"
@@ -27,3 +32,8 @@ rule all:
     input:
         get_final_outputs(),
     default_target: True
+
+
+onsuccess:
+    # One short console summary: where the tables and the report are, and the top of each ablation table.
+    shell(f"hanet summary --results results --datasets {','.join(config['datasets'])}")

@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("hanet.train.evaluate", "evaluate a checkpoint on the test split"),
     "aggregate": ("hanet.results.aggregate", "aggregate run folders into tables"),
     "plots": ("hanet.results.plots", "draw the result plots of one dataset"),
+    "summary": ("hanet.results.summary", "print where the results are and the top of each ablation table"),
+    "gpu-run": ("hanet.gpus", "run a command on a GPU of its own (one job per GPU)"),
 }
 
 

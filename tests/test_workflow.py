@@ -28,7 +28,7 @@ pytestmark = pytest.mark.workflow
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("snakemake")
     proc = subprocess.run([str(exe), "--cores", "2", *args], cwd=workdir, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONHASHSEED": "0"})
+                          env={**os.environ, "PYTHONHASHSEED": "0"}, umask=0o022)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return proc
@@ -45,7 +45,8 @@ def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
     work = copy_workflow(tmp_path_factory.mktemp("wf"))
-    snakemake(work, *TINY)
+    proc = snakemake(work, *TINY)
+    (work / "console.txt").write_text(proc.stdout + proc.stderr)  # what the user saw
     return work
 
 
@@ -60,6 +61,22 @@ def test_run_writes_every_contract_file(finished):
     for name in ("runs.csv", "ablation.md", "ablation.csv", "ablation.tex", "plots/recall.png"):
         assert (finished / "results/synth_tiny" / name).is_file(), name
     assert "global_only" in (finished / "results/synth_tiny/ablation.md").read_text()
+
+
+def test_results_are_readable_by_group_and_others(finished):
+    """Under umask 022 every file the run wrote under results/ is 0644, like any other file."""
+    files = [p for p in (finished / "results").rglob("*") if p.is_file()]
+    assert len(files) > 20
+    modes = {str(p.relative_to(finished)): oct(p.stat().st_mode & 0o777) for p in files}
+    assert set(modes.values()) == {"0o644"}, modes
+
+
+def test_run_ends_with_a_summary(finished):
+    console = (finished / "console.txt").read_text()
+    assert "Using workflow specific profile profiles/default" in console
+    summary = console[console.index("hanet-bench: done."):]
+    assert "results/synth_tiny/ablation.md" in summary and "snakemake --report results/report.html" in summary
+    assert re.search(r"^  (full|global_only) +\d+\.\d", summary, re.M)  # the top of the ablation table
 
 
 def test_rerun_after_completion_does_nothing(finished):

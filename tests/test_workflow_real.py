@@ -23,8 +23,9 @@ pytestmark = pytest.mark.workflow
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("snakemake")
+    # one (fake) GPU: the plan of a GPU workstation, whatever machine runs the tests
     return subprocess.run([str(exe), "--cores", "2", *args], cwd=workdir, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONHASHSEED": "0"})
+                          env={**os.environ, "PYTHONHASHSEED": "0", "CUDA_VISIBLE_DEVICES": "0"})
 
 
 def planned_jobs(text: str) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""A scratch copy of the workflow (Snakefile, workflow/, config/, ablations/) for Snakemake tests."""
+"""A scratch copy of the workflow (Snakefile, workflow/, profiles/, config/, ablations/) for Snakemake tests."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW_PARTS = ("Snakefile", "workflow", "config", "ablations")
+WORKFLOW_PARTS = ("Snakefile", "workflow", "profiles", "config", "ablations")
 
 
 def copy_workflow(dest: Path) -> Path:

@@ -21,7 +21,8 @@ rule evaluate:
         "../envs/hanet.yaml"
     threads: lambda w: config["train_threads"]
     resources:
-        gpu=1,
+        gpu=gpu_jobs(),
     shell:
+        "hanet gpu-run --count {resources.gpu} --device {params.device} -- "
         "hanet evaluate --checkpoint {input.checkpoint} --data {params.data} --features {input.features} "
         "--split test --out-dir {params.out} --device {params.device} --threads {threads} > {log} 2>&1"

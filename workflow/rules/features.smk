@@ -18,7 +18,8 @@ rule extract_features:
         "../envs/hanet.yaml"
     threads: 1
     resources:
-        gpu=lambda w: 1 if config["data"][w.dataset]["kind"] == "msrvtt" else 0,
+        gpu=lambda w: gpu_jobs(extraction_uses_gpu(w)),
     shell:
+        "hanet gpu-run --count {resources.gpu} -- "
         "hanet extract --extractor {wildcards.extractor} --prepared {params.prepared} --out {output} "
         "{params.flags} --no-progress > {log} 2>&1"

@@ -10,6 +10,11 @@
 #   nltk       hanet nltk-data -> resources/nltk_data/ (its manifest is written last)
 
 
+# Jobs that need the network run where Snakemake runs, never on cluster nodes (often offline):
+# `localrules: download_dataset_file, download_weights, nltk_data` (NETWORK_RULES, common_gpu.smk).
+workflow.localrules(*NETWORK_RULES)
+
+
 rule download_dataset_file:
     output:
         "resources/{dataset}/downloads/{file}",
@@ -24,7 +29,6 @@ rule download_dataset_file:
     conda:
         "../envs/hanet.yaml"
     threads: 1
-    retries: 2
     shell:
         "hanet download {params.flags} --out {output} --lock {params.lock} --no-progress > {log} 2>&1"
 
@@ -42,7 +46,6 @@ rule download_weights:
     conda:
         "../envs/hanet.yaml"
     threads: 1
-    retries: 2
     shell:
         "hanet download {params.flags} --out {output} --lock {params.lock} --no-progress > {log} 2>&1"
 
@@ -58,7 +61,6 @@ rule nltk_data:
     conda:
         "../envs/hanet.yaml"
     threads: 1
-    retries: 2
     shell:
         "hanet nltk-data --out {params.out} --lock {params.lock} --no-progress > {log} 2>&1"
 

@@ -23,8 +23,9 @@ rule train:
         "../envs/hanet.yaml"
     threads: lambda w: config["train_threads"]
     resources:
-        gpu=1,
+        gpu=gpu_jobs(),
     shell:
+        "hanet gpu-run --count {resources.gpu} --device {params.device} -- "
         "hanet train --data {params.data} --features {input.features} --ablation {input.ablation} "
         "--overrides {params.overrides:q} --seed {wildcards.seed} --out-dir {params.out} "
         "--device {params.device} --threads {threads} > {log} 2>&1"
