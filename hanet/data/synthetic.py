@@ -21,7 +21,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from hanet.argtypes import triple
 from hanet.data.synth_language import captions_for, gold_tags
@@ -29,6 +28,7 @@ from hanet.data.synth_render import encode_mp4, render
 from hanet.data.synth_world import WorldConfig, sample_world
 from hanet.errors import HanetError
 from hanet.io import atomic_path, read_json, write_json
+from hanet.progress import progress as progress_bar
 
 SPLIT_NAMES = ("train", "validate", "test")
 
@@ -58,7 +58,7 @@ def generate(out_dir: str | os.PathLike, seed: int, num_videos: int, captions_pe
     (out / "videos").mkdir(parents=True, exist_ok=True)
     split_of = np.repeat(np.arange(3), counts)  # (num_videos,) contiguous ranges
     videos, sentences, truth = [], [], {}
-    for i, clip in enumerate(tqdm(clips, desc="synth", disable=not progress)):
+    for i, clip in enumerate(progress_bar(clips, desc="synth", unit="video", enabled=progress)):
         vid = f"video{i}"
         with atomic_path(out / "videos" / f"{vid}.mp4") as tmp:
             encode_mp4(render(clip, num_frames, size), tmp, fps=fps)

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from tqdm import tqdm
 
 from hanet.data.video import sample_indices
 from hanet.errors import HanetError
 from hanet.io import atomic_path, read_json, write_json, write_text
+from hanet.progress import progress as progress_bar
 
 SPLITS = ("train", "val", "test")
 EXPECTED_COUNTS = (25_991, 1_500, 1_500)
@@ -118,7 +118,7 @@ def write_i3d_h5(zip_path: str | os.PathLike, ids: list[str], out: str | os.Path
             "frame_indices": "row indices into the original I3D feature sequence",
         })
         h5.attrs["dim"] = I3D_DIM
-        for vid in tqdm(ids, desc="i3d.h5", unit="video", disable=not progress):
+        for vid in progress_bar(ids, desc="i3d.h5", unit="video", enabled=progress):
             member = index[vid]
             try:
                 arr = np.load(io.BytesIO(zf.read(member)), allow_pickle=False)

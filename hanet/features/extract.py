@@ -24,11 +24,11 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from tqdm import tqdm
 
 from hanet.data.video import read_sampled
 from hanet.errors import HanetError
 from hanet.io import read_json
+from hanet.progress import progress as progress_bar
 
 EXTRACTORS: dict[str, str] = {
     "descriptor": "hanet.features.descriptor:Descriptor",
@@ -72,7 +72,7 @@ def extract_videos(manifest: dict[str, str], base: str | os.PathLike, out: str |
     failures: list[dict] = []
     with _open_partial(partial, header) as f:
         todo = [v for v in manifest if v not in f]
-        for vid in tqdm(todo, desc=f"extract {extractor.name}", disable=not progress):
+        for vid in progress_bar(todo, desc=f"extract {extractor.name}", unit="video", enabled=progress):
             path = Path(base) / manifest[vid]
             try:
                 frames, indices, num_native = read_sampled(path, max_frames, stride)  # (K, H, W, 3)

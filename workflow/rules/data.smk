@@ -18,7 +18,7 @@ rule synthesize:
         "../envs/hanet.yaml"
     threads: 1
     shell:
-        "hanet synth --out {params.out} --treebank {output.treebank} {params.flags} --no-progress "
+        "hanet synth --out {params.out} --treebank {output.treebank} {params.flags} "
         "> {log} 2>&1"
 
 

@@ -22,4 +22,4 @@ rule extract_features:
     shell:
         "hanet gpu-run --count {resources.gpu} -- "
         "hanet extract --extractor {wildcards.extractor} --prepared {params.prepared} --out {output} "
-        "{params.flags} --no-progress > {log} 2>&1"
+        "{params.flags} > {log} 2>&1"

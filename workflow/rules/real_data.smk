@@ -115,7 +115,7 @@ rule prepare_vatex:
     shell:
         "hanet vatex --train-json {input.train_json} --val-json {input.val_json} "
         "--split-lists {params.split_lists} --features-zip {input.features_zip} --out {params.out} "
-        "--max-frames {params.max_frames} {params.flags} --no-progress > {log} 2>&1"
+        "--max-frames {params.max_frames} {params.flags} > {log} 2>&1"
 
 
 # Our numbers next to the published ones (config/reference-results.csv, rows whose `dataset` column
@@ -129,7 +129,8 @@ rule reference_table:
         ablation="results/{dataset}/ablation.csv",
         reference="config/reference-results.csv",
     output:
-        md="results/{dataset}/reference.md",
+        md=report("results/{dataset}/reference.md", caption="../report/reference.rst", category="{dataset}",
+                  subcategory="tables"),
         csv="results/{dataset}/reference.csv",
     log:
         "logs/{dataset}/reference_table.log",

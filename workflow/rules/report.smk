@@ -9,9 +9,10 @@ rule aggregate:
     output:
         runs=report("results/{dataset}/runs.csv", caption="../report/runs.rst", category="{dataset}", subcategory="tables"),
         csv=report("results/{dataset}/ablation.csv", caption="../report/ablation.rst", category="{dataset}", subcategory="tables"),
-        md="results/{dataset}/ablation.md",
+        md=report("results/{dataset}/ablation.md", caption="../report/ablation_md.rst", category="{dataset}", subcategory="tables"),
         tex="results/{dataset}/ablation.tex",
-        pairs="results/{dataset}/ablation_pairs.csv",
+        pairs=report("results/{dataset}/ablation_pairs.csv", caption="../report/ablation_pairs.rst", category="{dataset}",
+                     subcategory="tables"),
     log:
         "logs/{dataset}/aggregate.log",
     params:
