@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "download": ("hanet.data.download", "download a file with resume and SHA-256 verification"),
     "msrvtt": ("hanet.data.msrvtt", "unpack and prepare MSR-VTT"),
     "vatex": ("hanet.data.vatex", "prepare VATEX captions, splits and I3D features"),
+    "folder": ("hanet.data.folder", "import your own dataset: a folder of HDF5 features, captions and splits"),
     "nltk-data": ("hanet.text.nltk_data", "fetch and verify the NLTK data used for real captions"),
     "train": ("hanet.train.loop", "train one HANet variant with one seed"),
     "evaluate": ("hanet.train.evaluate", "evaluate a checkpoint on the test split"),

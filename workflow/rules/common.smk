@@ -104,9 +104,9 @@ def get_final_outputs():
     for dataset in config["datasets"]:
         out += [f"{run_dir(dataset, v, s)}/metrics.json" for v in VARIANTS for s in SEEDS]
         out += [f"results/{dataset}/ablation.md", f"results/{dataset}/plots/recall.png"]
-        if config["data"][dataset]["kind"] != "vatex":  # VATEX ships features only, no videos to draw
+        if config["data"][dataset]["kind"] not in ("vatex", "folder"):  # features only, no videos to draw
             out.append(f"results/{dataset}/frames.png")
-        if config["data"][dataset]["kind"] != "synthetic":  # this run next to the published numbers
+        if config["data"][dataset]["kind"] in ("msrvtt", "vatex"):  # this run next to the published numbers
             out.append(f"results/{dataset}/reference.md")
     return out
 
@@ -140,17 +140,25 @@ def get_parse_inputs(wildcards):
         "captions": f"resources/{wildcards.dataset}/prepared/captions.json",
         "splits": expand(f"resources/{wildcards.dataset}/prepared/splits/{{s}}.txt", s=["train", "val", "test"]),
     }
-    if sect["kind"] == "synthetic":
-        inputs["treebank"] = f"resources/{wildcards.dataset}/raw/treebank.json"
+    if treebank_of(wildcards):
+        inputs["treebank"] = treebank_of(wildcards)
     else:
         inputs["nltk_data"] = NLTK_MARKER
     return inputs
 
 
-def get_parse_flags(wildcards):
+def treebank_of(wildcards):
+    """Gold treebank the caption tagger is trained on (synthetic data, or a folder dataset's `treebank`), else None."""
     sect = dataset_cfg(wildcards)
     if sect["kind"] == "synthetic":
-        source = f"--tagger synthetic --treebank resources/{wildcards.dataset}/raw/treebank.json"
+        return f"resources/{wildcards.dataset}/raw/treebank.json"
+    return sect.get("treebank")
+
+
+def get_parse_flags(wildcards):
+    sect = dataset_cfg(wildcards)
+    if treebank_of(wildcards):
+        source = f"--tagger synthetic --treebank {treebank_of(wildcards)}"
     else:
         source = "--tagger pretrained --nltk-data resources/nltk_data"
     return f"{source} {cli_flags(sect['text'])}"
