@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "nltk-data": ("hanet.text.nltk_data", "fetch and verify the NLTK data used for real captions"),
     "train": ("hanet.train.loop", "train one HANet variant with one seed"),
     "evaluate": ("hanet.train.evaluate", "evaluate a checkpoint on the test split"),
+    "import-checkpoint": ("hanet.train.import_checkpoint", "convert a public HANet checkpoint into a project checkpoint"),
     "aggregate": ("hanet.results.aggregate", "aggregate run folders into tables"),
     "plots": ("hanet.results.plots", "draw the result plots of one dataset"),
     "summary": ("hanet.results.summary", "print where the results are and the top of each ablation table"),

@@ -32,14 +32,14 @@ class TrainConfig:
     lr: float = 1e-4
     batch_size: int = 64
     epochs: int = 50
-    patience: int = 10  # stop after this many epochs without a better validation rsum
-    grad_clip: float = 2.0  # max gradient norm; 0 disables clipping
+    patience: int = 11  # stop after this many epochs without a better validation rsum (public: 11)
+    grad_clip: float = 0.0  # max gradient norm; 0 (the public recipe) disables clipping
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     bf16: bool = False  # bfloat16 autocast (CUDA only)
     eval_batch_size: int = 256  # videos / captions encoded per forward pass at evaluation
-    video_chunk: int = 512  # videos per block of the score matrix
-    text_chunk: int = 4096  # captions per block of the score matrix
+    video_chunk: int = 128  # videos per block of the score matrix
+    text_chunk: int = 2048  # captions per block of the score matrix
 
     def __post_init__(self) -> None:
         if self.lr <= 0 or self.batch_size < 2 or self.epochs < 1 or self.patience < 1:

@@ -74,3 +74,38 @@ def test_bf16_autocast_scores_close_to_fp32():
             low = score_matrix(model, VideoEmbedding.cat([ve]), TextEmbedding.cat([te]))
     assert torch.isfinite(low).all()
     assert float((low - exact).abs().max()) < 0.05
+
+
+def test_bf16_training_step_runs_with_the_concept_loss():
+    """train.bf16: the concept BCE runs in fp32 outside autocast (CUDA autocast refuses
+    binary_cross_entropy); the loss stays close to fp32."""
+    cfg, model = build(dropout=0.0, gcn_dropout=0.0)
+    model = model.cuda()
+    v, t, y = (x.to("cuda") for x in batch(cfg, 8))
+    exact = model(v, t, y)["loss"]
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        out = model(v, t, y)
+    out["loss"].backward()
+    assert "concept_bce" in out and torch.isfinite(out["loss"])
+    assert abs(float(out["loss"].detach()) - float(exact.detach())) < 0.05
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def test_public_parity_fixture_on_the_gpu(tmp_path):
+    """The parity fixture's eval scores, computed on CUDA, equal the public model's."""
+    import numpy as np
+    from test_public_parity import DEFAULT, build as build_imported, tensors
+    from hanet.train.evaluate import encode_texts, encode_videos, load_checkpoint
+    from hanet.train.import_checkpoint import cli as import_cli
+    out = tmp_path / "best.pt"
+    import_cli(["--checkpoint", str(DEFAULT / "checkpoint.th"), "--model-json", str(DEFAULT / "model.json"),
+                "--out", str(out)])
+    model = build_imported(load_checkpoint(out)).cuda()
+    batches, expected = np.load(DEFAULT / "batches.npz"), np.load(DEFAULT / "expected.npz")
+    videos, _, _ = tensors(batches, "eval_video")
+    _, texts, _ = tensors(batches, "eval_text")
+    cuda = torch.device("cuda")
+    fused, terms = score_matrix(model, encode_videos(model, videos, 64, cuda), encode_texts(model, texts, 64, cuda),
+                                terms=True)
+    for name, value in {**terms, "fused": fused}.items():
+        assert close(value, torch.from_numpy(expected[f"eval.{name}"]), 1e-5), name

@@ -80,8 +80,9 @@ def test_soft_jaccard_hand_case_and_blocks(monkeypatch):
     a, b = torch.rand(7, 9, generator=g), torch.rand(5, 9, generator=g)
     whole = soft_jaccard(a, b)
     assert rel_err(whole, soft_jaccard_loop(a, b)) <= 1e-6
-    monkeypatch.setattr("hanet.model.scores.JACCARD_BLOCK", 2 * 5 * 9)  # blocks of 2 videos, the last of 1
+    monkeypatch.setattr("hanet.model.scores.JACCARD_TILE", (2, 3))  # uneven tiles at both edges
     assert torch.equal(soft_jaccard(a, b), whole)
+    assert soft_jaccard(a[:0], b).shape == (0, 5)
 
 
 def test_hinge_loss_hand_computed():

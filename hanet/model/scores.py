@@ -25,18 +25,21 @@ PHRASE_TERMS = {
     "individual_verb": ("frame_action", "frame_mask", "phrase_verb", "verb_mask"),
     "individual_noun": ("frame_entity", "frame_mask", "phrase_noun", "noun_mask"),
 }
-JACCARD_BLOCK = 1 << 22  # elements of one (videos, captions, concepts) block of soft_jaccard
+JACCARD_TILE = (32, 64)  # videos x captions per block of soft_jaccard's minima (kept in cache)
 
 
 def soft_jaccard(p: Tensor, q: Tensor) -> Tensor:
     """sum_c min(p_c, q_c) / sum_c max(p_c, q_c) for every pair (public ``jaccard_sim``).
 
     p (Nv, C), q (Nt, C) non-negative -> (Nv, Nt). The union is sum p + sum q - sum min;
-    the minima are summed a block of videos at a time to bound memory."""
+    the minima are summed tile by tile, which keeps each (a, b, C) block in cache."""
+    a, b = JACCARD_TILE
+    nv, nt = p.shape[0], q.shape[0]
+    if nv == 0 or nt == 0:
+        return p.new_zeros(nv, nt)
     total = p.sum(-1)[:, None] + q.sum(-1)[None, :]  # (Nv, Nt)
-    rows = max(1, JACCARD_BLOCK // max(1, q.shape[0] * q.shape[1]))
-    smin = torch.cat([torch.minimum(p[i:i + rows, None, :], q[None]).sum(-1)
-                      for i in range(0, p.shape[0], rows)] or [total[:0]], 0)  # (Nv, Nt)
+    smin = torch.cat([torch.cat([torch.minimum(p[i:i + a, None, :], q[None, j:j + b, :]).sum(-1)
+                                 for j in range(0, nt, b)], 1) for i in range(0, nv, a)], 0)  # (Nv, Nt)
     return smin / (total - smin)
 
 
