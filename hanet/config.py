@@ -40,6 +40,7 @@ class TrainConfig:
     eval_batch_size: int = 256  # videos / captions encoded per forward pass at evaluation
     video_chunk: int = 128  # videos per block of the score matrix
     text_chunk: int = 2048  # captions per block of the score matrix
+    init_from: str = ""  # public HANet checkpoint, full or partial (e.g. GloVe word_embeds.*.th), to start from
 
     def __post_init__(self) -> None:
         if self.lr <= 0 or self.batch_size < 2 or self.epochs < 1 or self.patience < 1:

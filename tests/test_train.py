@@ -67,7 +67,7 @@ def test_run_outputs_follow_the_contract(dataset, tmp_path):
     test_ids = (dataset / "prepared/splits/test.txt").read_text().split()
     assert list(ranks["v2t_query"]) == test_ids and len(ranks["t2v_rank"]) == len(ranks["t2v_query"])
     assert np.mean(ranks["v2t_rank"] <= 1) * 100 == pytest.approx(metrics["v2t"]["r1"])
-    state = torch.load(out / "best.pt", weights_only=False)
+    state = torch.load(out / "best.pt", weights_only=True)
     assert state["config"]["model"]["ft_dim"] == 12 and state["vocab_size"] == 15 and state["epoch"] >= 1
     examples = json.loads((out / "examples.json").read_text())
     assert examples["t2v"][0]["top"][0][0] in test_ids
@@ -151,3 +151,80 @@ def test_adam_is_fused_where_supported_and_updates_like_the_default(monkeypatch)
     monkeypatch.setattr(torch.optim, "Adam", no_fused)
     fallback = loop.adam(iter(make()), 0.01)  # a generator of parameters is consumed once
     assert not fallback.param_groups[0].get("fused") and len(fallback.param_groups[0]["params"]) == 2
+
+
+def _log_epochs(out: Path) -> list[str]:
+    return [row.split(",")[0] for row in (out / "train_log.csv").read_text().splitlines()[1:]]
+
+
+def test_finished_runs_retrain_and_changed_inputs_start_afresh(dataset, tmp_path, capsys, monkeypatch):
+    """A finished run asked to train again (snakemake --forcerun, a deleted best.pt, a
+    comment-only ablation edit) retrains; an unfinished one resumes only on unchanged inputs."""
+    out = tmp_path / "run"
+    first = train_and_test(dataset, out)
+    capsys.readouterr()
+    (out / "best.pt").unlink()  # as Snakemake does before re-running a job
+    again = train_and_test(dataset, out)
+    assert "that run had finished: training afresh" in capsys.readouterr().out
+    assert {k: again[k] for k in ("t2v", "rsum")} == {k: first[k] for k in ("t2v", "rsum")}
+    assert _log_epochs(out) == ["1", "2", "3"]  # the log restarts, not appended to
+
+    # killed during epoch 2, then the features change: the restart does not resume
+    real_epoch = loop.train_epoch
+    monkeypatch.setattr(loop, "train_epoch", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt) if a[-1] == 2
+                        else real_epoch(*a))
+    killed = tmp_path / "killed"
+    with pytest.raises(KeyboardInterrupt):
+        train(dataset, dataset / "features.h5", None, TINY_OVERRIDES, 7, killed, "cpu", 1)
+    monkeypatch.setattr(loop, "train_epoch", real_epoch)
+    with h5py.File(dataset / "features.h5", "r+") as h5:
+        first_video = sorted(h5.keys())[0]
+        h5[first_video][...] = h5[first_video][...] + 1.0
+    capsys.readouterr()
+    train(dataset, dataset / "features.h5", None, TINY_OVERRIDES, 7, killed, "cpu", 1)
+    assert "input data changed since it was written: training afresh" in capsys.readouterr().out
+    assert _log_epochs(killed) == ["1", "2", "3"]
+
+
+def test_checkpoints_that_are_not_plain_tensors_are_refused(dataset, tmp_path):
+    """A pickle that would run code is refused (weights_only), naming the file; so is a
+    truncated checkpoint, with what to delete."""
+    class Exploit:
+        def __reduce__(self):
+            return (Path(tmp_path / "pwned").touch, ())
+
+    crafted = tmp_path / "best.pt"
+    torch.save({"model": {}, "config": {}, "payload": Exploit()}, crafted)
+    with pytest.raises(HanetError, match=f"{crafted}: refused: not a plain-tensor checkpoint"):
+        evaluate(crafted, dataset, dataset / "features.h5", "test", tmp_path / "out", "cpu")
+    assert not (tmp_path / "pwned").exists()
+    out = tmp_path / "run"
+    train(dataset, dataset / "features.h5", None, TINY_OVERRIDES, 7, out, "cpu", 1)
+    blob = (out / "best.pt").read_bytes()
+    (out / "best.pt").write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(HanetError, match="truncated checkpoint.*delete it"):
+        evaluate(out / "best.pt", dataset, dataset / "features.h5", "test", out, "cpu")
+
+
+def test_a_checkpoint_for_other_data_is_refused(dataset, tmp_path):
+    out = tmp_path / "run"
+    train(dataset, dataset / "features.h5", None, TINY_OVERRIDES, 7, out, "cpu", 1)
+    other = make_fake_dataset(tmp_path / "other", dim=10)
+    with pytest.raises(HanetError, match=r"built with model.ft_dim = 12, but the data has 10"):
+        evaluate(out / "best.pt", other, other / "features.h5", "test", tmp_path / "o", "cpu")
+
+
+def test_init_from_a_partial_public_checkpoint_sets_only_what_it_holds(dataset, tmp_path, capsys):
+    """The authors' GloVe files hold only the word embedding: training starts from it."""
+    glove = torch.randn(15, TINY_OVERRIDES["model"]["word_dim"])
+    torch.save({"text_encoder": {"embedding.we.weight": glove}}, tmp_path / "word_embeds.th")
+    overrides = {**TINY_OVERRIDES, "train": {**TINY_OVERRIDES["train"], "epochs": 1,
+                                             "init_from": str(tmp_path / "word_embeds.th"), "lr": 1e-12}}
+    train(dataset, dataset / "features.h5", None, overrides, 7, tmp_path / "run", "cpu", 1)
+    assert "initialised 1 tensor(s)" in capsys.readouterr().out
+    state = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
+    assert torch.allclose(state["model"]["text.embed.weight"], glove, atol=1e-6)  # lr ~ 0: unchanged
+    torch.save({"text_encoder": {"embedding.we.weight": torch.randn(99, 3)}}, tmp_path / "bad.th")
+    overrides["train"]["init_from"] = str(tmp_path / "bad.th")
+    with pytest.raises(HanetError, match=r"shape \(99, 3\)"):
+        train(dataset, dataset / "features.h5", None, overrides, 7, tmp_path / "run2", "cpu", 1)

@@ -34,8 +34,10 @@ from hanet import config as run_config
 from hanet.errors import HanetError
 from hanet.io import atomic_path, write_text
 from hanet.model.hanet import HANet
+from hanet.model.public import load_public_state
 from hanet.train.data import SplitData, TextResources, load_split, model_dims, take, trim_frames, trim_words
 from hanet.train.evaluate import evaluate_split, load_checkpoint
+from hanet.train.import_checkpoint import read_public
 from hanet.device import resolve_device
 
 
@@ -175,12 +177,18 @@ def train(data_dir: Path, features: Path, ablation: Path | None, overrides: dict
     val_data = load_split(data_dir, features, "val", cfg.model, text)
 
     seed_everything(seed)
-    model = HANet(cfg.model).to(device)
+    model = HANet(cfg.model)
+    if tcfg.init_from:  # e.g. the authors' GloVe word_embeds.*.th: sets just the tensors it holds
+        loaded = load_public_state(model, read_public(Path(tcfg.init_from)), partial=True)
+        print(f"initialised {len(loaded)} tensor(s) from {tcfg.init_from}: {', '.join(loaded[:4])}"
+              f"{' ...' if len(loaded) > 4 else ''}", flush=True)
+    model = model.to(device)
     opt = adam(model.parameters(), tcfg.lr)
     state = {"epoch": 0, "step": 0, "best_rsum": -1.0, "best_epoch": 0, "bad_epochs": 0, "rows": [],
              "train_seconds": 0.0, "best_model": None}
     last = out_dir / "last.pt"
-    stamp = fingerprint(cfg, seed, run_inputs(Path(data_dir), Path(features)))
+    inputs = run_inputs(Path(data_dir), Path(features)) + ([Path(tcfg.init_from)] if tcfg.init_from else [])
+    stamp = fingerprint(cfg, seed, inputs)
     if last.is_file():
         saved = load_checkpoint(last)
         if saved.get("fingerprint") != stamp:
