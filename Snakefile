@@ -10,6 +10,11 @@ from snakemake.utils import min_version
 
 min_version("8.10")  # as pyproject.toml: profiles/default is picked up, resources and report() as used here
 
+from snakemake.exceptions import WorkflowError
+
+from hanet.workflow_config import check_config_files
+
+check_config_files(["config/config.yaml"], error=WorkflowError)  # malformed YAML (its line) or a duplicate key
 configfile: "config/config.yaml"
 
 

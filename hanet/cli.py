@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from hanet.errors import HanetError
+from hanet.errors import HanetError, describe_os_error
 
 # stage name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -54,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         entry(rest)
     except HanetError as err:
         print(f"hanet {name}: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # a full disk, a read-only or unwritable folder: one line, no traceback
+        message = describe_os_error(err)
+        if message is None:
+            raise
+        print(f"hanet {name}: error: {message}", file=sys.stderr)
         return 1
     return 0
 

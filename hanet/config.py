@@ -23,6 +23,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from hanet.errors import HanetError
 from hanet.model.config import ModelConfig
+from hanet.yamlio import read_yaml
 
 
 @dataclass
@@ -75,12 +76,7 @@ def _merge(base: Any, layer: Any, source: str) -> Any:
 
 
 def _read_yaml(path: Path) -> dict:
-    if not path.is_file():
-        raise HanetError(f"{path}: file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise HanetError(f"{path}: malformed YAML ({err})") from None
+    data = read_yaml(path)  # strict: a duplicate key or malformed YAML names the file and line
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from hanet.errors import HanetError
+from hanet.errors import HanetError, as_write_error
 
 
 def current_umask() -> int:
@@ -38,6 +38,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         # (0666 minus the umask), so labmates can read results on a shared filesystem.
         os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:  # a full disk or a read-only folder names the file
+        named = as_write_error(err, path)
+        if named is err:
+            raise
+        raise named from err
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -2,7 +2,8 @@
 
 The server serves files from a dict ``{url path: bytes}`` on 127.0.0.1, honours
 ``Range: bytes=N-`` (206), and can be told to cut the connection after ``cut_after`` bytes
-for the next ``cuts`` responses, to ignore Range, or to fail with a status code.
+for the next ``cuts`` responses, to ignore Range, to send no Content-Length (the body then
+ends when the connection closes, so a cut looks like a clean end), or to fail with a status code.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class FakeHost:
         self.cut_after: int | None = None
         self.cuts = 0
         self.ignore_range = False
+        self.send_length = True  # False: no Content-Length header (HTTP/1.0 close-delimited body)
         self.fail: dict[str, int] = {}  # path -> HTTP status
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
         host = self
@@ -56,7 +58,8 @@ class FakeHost:
                 else:
                     self.send_response(200)
                 body = data[start:]
-                self.send_header("Content-Length", str(len(body)))
+                if host.send_length:
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if host.cuts and host.cut_after is not None and len(body) > host.cut_after:
                     host.cuts -= 1

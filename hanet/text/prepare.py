@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from hanet.data.checks import check_prepared
 from hanet.errors import HanetError
 from hanet.io import read_json, read_lines, write_json
 from hanet.text.graph import role_graph
@@ -73,15 +74,12 @@ def build_labels(captions: dict[str, list[str]], parses: dict[str, dict], concep
 
 def parse_dataset(prepared: str | Path, out: str | Path, tagger: str = "synthetic", treebank: str | None = None,
                   nltk_data: str | None = None, num_verbs: int = 512, num_nouns: int = 1024, max_verbs: int = 4,
-                  max_nouns: int = 6, progress: bool = True) -> dict:
+                  max_nouns: int = 6, progress: bool = True, min_count: int = 1) -> dict:
     """Parse every unique caption of ``prepared/`` and write ``out/``; return the tagger report."""
     prepared, out = Path(prepared), Path(out)
     captions: dict[str, list[str]] = read_json(prepared / "captions.json")
     splits = {s: read_lines(prepared / "splits" / f"{s}.txt") for s in ("train", "val", "test")}
-    for s, ids in splits.items():
-        missing = [v for v in ids if v not in captions]
-        if missing:
-            raise HanetError(f"{prepared / 'captions.json'}: no captions for {s} video {missing[0]}")
+    check_prepared(captions, splits, prepared)  # duplicate / shared ids, missing or empty captions
     report: dict = {"tagger": tagger}
     if tagger == "synthetic":
         if not treebank:
@@ -114,7 +112,7 @@ def parse_dataset(prepared: str | Path, out: str | Path, tagger: str = "syntheti
                 continue
         report["heldout_val"] = accuracy(pos_tagger, val)
     write_json(out / "parses.json", parses, indent=None)
-    write_json(out / "vocab.json", {"words": build_vocab(train_caps, parses)})
+    write_json(out / "vocab.json", {"words": build_vocab(train_caps, parses, min_count)})
     write_json(out / "concepts.json", concepts)
     write_json(out / "labels.json", build_labels(captions, parses, concepts), indent=None)
     report.update(unique_captions=len(unique), num_verb_concepts=len(concepts["verbs"]),
@@ -134,10 +132,12 @@ def cli(argv: list[str]) -> None:
     p.add_argument("--num-nouns", type=int, default=1024)
     p.add_argument("--max-verb-nodes", type=int, default=4)
     p.add_argument("--max-noun-nodes", type=int, default=6)
+    p.add_argument("--min-count", type=int, default=1,
+                   help="keep words seen at least this often in train captions (others map to <unk>)")
     p.add_argument("--no-progress", action="store_true")
     a = p.parse_args(argv)
     report = parse_dataset(a.prepared, a.out, a.tagger, a.treebank, a.nltk_data, a.num_verbs, a.num_nouns,
-                           a.max_verb_nodes, a.max_noun_nodes, progress=not a.no_progress)
+                           a.max_verb_nodes, a.max_noun_nodes, progress=not a.no_progress, min_count=a.min_count)
     if "heldout_val" in report:
         r = report["heldout_val"]
         print(f"tagger accuracy on held-out val captions: {r['accuracy']:.4f} ({r['tokens']} tokens)")

@@ -6,39 +6,17 @@ import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
-
-from hanet.config import resolve as resolve_config, validate_ablation
 from hanet.errors import HanetError
+from hanet.workflow_config import check_workflow
 
-validate(config, "../schemas/config.schema.yaml")
-
-for _name in config["datasets"]:
-    if _name not in config["data"]:
-        raise WorkflowError(f"config: dataset '{_name}' has no section under 'data' (known: {', '.join(config['data'])})")
-    try:  # the typed configs reject unknown keys and wrong types in the dataset's overrides
-        resolve_config(None, {k: config["data"][_name].get(k, {}) for k in ("model", "train")})
-    except HanetError as err:
-        raise WorkflowError(f"config/config.yaml: data.{_name}: {err}")
-
-
-def discover_ablations():
-    """Every ablations/*.yaml (or those listed in config 'ablations'), each validated strictly."""
-    found = {p.stem: p for p in sorted(Path("ablations").glob("*.yaml"))}
-    wanted = config.get("ablations") or list(found)
-    missing = [a for a in wanted if a not in found]
-    if missing:
-        raise WorkflowError(f"config 'ablations' names {missing}, not found as ablations/<name>.yaml")
-    for name in wanted:
-        try:
-            validate_ablation(found[name])
-        except HanetError as err:
-            raise WorkflowError(f"invalid ablation file: {err}")
-    return wanted
-
-
-VARIANTS = discover_ablations()
-SEEDS = [int(s) for s in config["seeds"]]
+# Every parse-time check (schema, duplicate keys/seeds/ids, ablation files and names, baseline/compare)
+# lives in hanet/workflow_config.py; a refusal is one line naming the file or key, before any job.
+try:
+    PLAN = check_workflow(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml", "ablations",
+                          config_files=workflow.overwrite_configfiles or [])
+except HanetError as err:
+    raise WorkflowError(str(err)) from None
+VARIANTS, SEEDS = PLAN.variants, PLAN.seeds
 
 
 def datasets_of_kind(kind):
@@ -112,10 +90,10 @@ def get_final_outputs():
 
 
 def comparison_flags(with_compare=True):
-    """--baseline/--compare for the variants that are part of this run (a restricted set may lack them)."""
-    flags = f"--baseline {config['baseline']}" if config["baseline"] in VARIANTS else f"--baseline {VARIANTS[0]}"
-    if with_compare and config["compare"] in VARIANTS:
-        flags += f" --compare {config['compare']}"
+    """--baseline/--compare (checked by check_workflow: the baseline is a variant of this run)."""
+    flags = f"--baseline {PLAN.baseline}"
+    if with_compare and PLAN.compare:
+        flags += f" --compare {PLAN.compare}"
     return flags
 
 
