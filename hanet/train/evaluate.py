@@ -174,6 +174,7 @@ def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: P
         "split": split, "checkpoint": str(checkpoint), "best_epoch": state.get("epoch"),
         "train_seconds": state.get("train_seconds"), "eval_seconds": round(time.time() - start, 2),
         "dtype": "bfloat16 autocast" if cfg.train.bf16 and device.type == "cuda" else "float32",
+        "train_device": state.get("train_device"), "train_dtype": state.get("train_dtype"),
         "num_videos": len(data.video_ids), "num_unique_captions": int(data.unique.numel()),
         "tie_rule": metrics.TIE_RULE,
     })
