@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "msrvtt": ("hanet.data.msrvtt", "unpack and prepare MSR-VTT"),
     "vatex": ("hanet.data.vatex", "prepare VATEX captions, splits and I3D features"),
     "folder": ("hanet.data.folder", "import your own dataset: a folder of HDF5 features, captions and splits"),
+    "release": ("hanet.data.release", "read the authors' HANet/HGR release into prepared/, features/ and text/"),
     "nltk-data": ("hanet.text.nltk_data", "fetch and verify the NLTK data used for real captions"),
     "train": ("hanet.train.loop", "train one HANet variant with one seed"),
     "evaluate": ("hanet.train.evaluate", "evaluate a checkpoint on the test split"),

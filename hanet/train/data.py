@@ -37,18 +37,23 @@ class TextResources:
     labels: dict[str, list[dict]]
     num_verbs: int
     num_nouns: int
+    # {video_id: {"verbs": [...], "nouns": [...]}}: concepts named by any caption of the video, when the
+    # dataset ships them (the authors' *_gt_all.json); else the union of the video's caption labels
+    video_concepts: dict[str, dict] | None = None
 
     @classmethod
     def load(cls, text_dir: str | Path) -> "TextResources":
         text_dir = Path(text_dir)
         words = read_json(text_dir / "vocab.json")["words"]
         concepts = read_json(text_dir / "concepts.json")
+        video_concepts = text_dir / "video_concepts.json"
         return cls(
             vocab={w: i for i, w in enumerate(words)},
             parses=read_json(text_dir / "parses.json"),
             labels=read_json(text_dir / "labels.json"),
             num_verbs=len(concepts["verbs"]),
             num_nouns=len(concepts["nouns"]),
+            video_concepts=read_json(video_concepts) if video_concepts.is_file() else None,
         )
 
 
@@ -141,6 +146,7 @@ def encode_texts(parses: list[dict], vocab: dict[str, int], cfg: ModelConfig) ->
     roles = torch.zeros(n, NV + NN, dtype=torch.long)  # (N, NV+NN) role of each phrase slot
     adjacency = torch.zeros(n, 1 + NV + NN, 1 + NV + NN)  # (N, target, source)
     unk = vocab.get("<unk>", 1)
+    words.fill_(vocab.get("</s>", 0))  # padding: the authors' vocabulary pads with </s>, as their reader; never read
     for i, parse in enumerate(parses):
         tokens = parse["tokens"][:L]
         words[i, : len(tokens)] = torch.tensor([vocab.get(t, unk) for t in tokens], dtype=torch.long)
@@ -167,16 +173,24 @@ def encode_texts(parses: list[dict], vocab: dict[str, int], cfg: ModelConfig) ->
     return TextInput(words, lengths, verb_masks, noun_masks, adjacency, roles)
 
 
-def _concept_targets(labels: list[dict], caption_video: torch.Tensor, num_videos: int, nv: int, nn: int) -> ConceptTargets:
-    """Own concepts are positives; concepts of the video's other captions are masked out."""
+def _concept_targets(labels: list[dict], caption_video: torch.Tensor, num_videos: int, nv: int, nn: int,
+                     video_sets: list[dict] | None = None) -> ConceptTargets:
+    """Own concepts are positives; concepts of the video's other captions are masked out. The video's
+    concepts are ``video_sets`` (one {"verbs", "nouns"} per video) when given, else the union of its
+    captions' labels; mask = 1 everywhere except the video's concepts that the caption does not name."""
 
     def side(key: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         own = torch.zeros(len(labels), size)  # (Nc, C)
         rows = [i for i, lab in enumerate(labels) for _ in lab[key]]
         cols = [c for lab in labels for c in lab[key]]
         own[rows, cols] = 1.0
-        video_union = torch.zeros(num_videos, size).index_add_(0, caption_video, own).clamp_(max=1.0)  # (Nv, C)
-        mask = 1.0 - (video_union[caption_video] - own)  # (Nc, C)
+        if video_sets is None:
+            video_union = torch.zeros(num_videos, size).index_add_(0, caption_video, own).clamp_(max=1.0)  # (Nv, C)
+        else:
+            video_union = torch.zeros(num_videos, size)  # (Nv, C)
+            video_union[[v for v, s in enumerate(video_sets) for _ in s[key]],
+                        [c for s in video_sets for c in s[key]]] = 1.0
+        mask = 1.0 - video_union[caption_video] * (1.0 - own)  # (Nc, C)
         return own, mask
 
     verbs, verb_mask = side("verbs", nv)
@@ -230,7 +244,9 @@ def load_split(data_dir: str | Path, features: str | Path, split: str, cfg: Mode
         captions=captions,
         caption_video=caption_video_t,
         texts=texts,
-        targets=_concept_targets(labels, caption_video_t, len(video_ids), text.num_verbs, text.num_nouns),
+        targets=_concept_targets(labels, caption_video_t, len(video_ids), text.num_verbs, text.num_nouns,
+                                 None if text.video_concepts is None else
+                                 [text.video_concepts.get(v, {"verbs": [], "nouns": []}) for v in video_ids]),
         unique=first,
         positives=positives,
     )
