@@ -148,6 +148,30 @@ def verify_or_pin(paths: dict[str, Path], lock: Path, dataset: str) -> dict[str,
     return digests
 
 
+def git_blob_id(path: Path) -> str:
+    """Git's object id of a file (SHA-1 of "blob <size>\\0" + bytes): a file of a public repository can be
+    checked against the id its tree lists without the network."""
+    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_glove(path: Path, num_words: int, git_blob: str | None = None) -> None:
+    """The authors' word_embeds.*.th ({"text_encoder": {"embedding.we.weight": (num_words, 300)}}) fits
+    this vocabulary (and is the file of their repository when ``git_blob`` is given)."""
+    if git_blob and git_blob_id(path) != git_blob:
+        raise HanetError(f"{path}: git blob id {git_blob_id(path)} is not {git_blob}, the authors' file at "
+                         f"github.com/Roc-Ng/HANet commit e679703")
+    from hanet.train.import_checkpoint import read_public  # torch only when GloVe is used
+
+    weight = read_public(path).get("text_encoder", {}).get("embedding.we.weight")
+    if weight is None or weight.ndim != 2 or weight.shape[0] != num_words:
+        raise HanetError(f"{path}: expected text_encoder.embedding.we.weight of shape ({num_words}, dim) for "
+                         f"this release's {num_words} words, found {None if weight is None else tuple(weight.shape)}")
+
+
 # ----------------------------------------------------------------------------- conversion
 def _names(path: Path) -> list[str]:
     try:
@@ -236,7 +260,8 @@ def _copy_features(paths: dict[str, Path], splits: dict[str, list[str]], out: Pa
 
 def convert_release(dataset: str, folder: str | Path, out: str | Path, extractor: str, max_frames: int,
                     num_verbs: int = 512, num_nouns: int = 1024, overrides: dict[str, str] | None = None,
-                    lock: str | Path | None = None, name: str | None = None) -> dict:
+                    lock: str | Path | None = None, name: str | None = None, glove: str | Path | None = None,
+                    glove_git_blob: str | None = None) -> dict:
     """Check the release under ``folder``, pin or verify its digests, write ``out``/{prepared,features,text}."""
     paths = release_paths(dataset, folder, overrides)
     missing = missing_files(dataset, folder, overrides)
@@ -254,6 +279,8 @@ def convert_release(dataset: str, folder: str | Path, out: str | Path, extractor
     graphs = read_json(paths["role_graphs"])
     words = _vocabulary(paths)
     vocab = set(words)
+    if glove:
+        check_glove(Path(glove), len(words), glove_git_blob)
     captions, parses, empty_nodes = {}, {}, 0
     for split, ids in splits.items():
         for vid in ids:
@@ -332,6 +359,8 @@ def cli(argv: list[str] | None = None) -> None:
     p.add_argument("--num-nouns", type=int, default=1024)
     p.add_argument("--lock", help="pin / verify the release files' SHA-256 in this JSON (commit it)")
     p.add_argument("--name", help="key of this release in --lock (default: --dataset)")
+    p.add_argument("--glove", help="the authors' word_embeds.*.th (train.init_from): checked against the vocabulary")
+    p.add_argument("--glove-git-blob", help="expected git blob id of --glove (its id in the authors' repository)")
     p.add_argument("--check", action="store_true", help="only list missing files (exit 1 if any)")
     a = p.parse_args(argv)
     overrides = dict(a.path)
@@ -344,4 +373,4 @@ def cli(argv: list[str] | None = None) -> None:
     if not a.out:
         p.error("--out is required (unless --check)")
     convert_release(a.dataset, a.folder, a.out, a.extractor, a.max_frames, a.num_verbs, a.num_nouns,
-                    overrides, a.lock, a.name)
+                    overrides, a.lock, a.name, a.glove, a.glove_git_blob)

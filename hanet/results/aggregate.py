@@ -132,7 +132,8 @@ def write_csv(path: Path, df: pd.DataFrame) -> None:
 
 def aggregate(runs_root: Path, out: Path, variants: list[str] | None = None, seeds: list[int] | None = None,
               baseline: str = "full", n_boot: int = 2000, seed: int = 0,
-              reference: Path | None = None, dataset_name: str | None = None) -> pd.DataFrame:
+              reference: Path | None = None, dataset_name: str | None = None,
+              recipe: str | None = None) -> pd.DataFrame:
     """Write runs.csv, ablation.{csv,md,tex}, ablation_pairs.csv (and reference.{csv,md}) under ``out``."""
     if reference is not None and not dataset_name:
         raise HanetError("--reference needs --dataset-name (the dataset column to match)")
@@ -165,7 +166,7 @@ def aggregate(runs_root: Path, out: Path, variants: list[str] | None = None, see
     tables.write_markdown(out / "ablation.md", table, info, separated)
     tables.write_latex(out / "ablation.tex", table, info)
     if reference is not None:
-        tables.write_reference(out, Path(reference), dataset_name, table, sizes)
+        tables.write_reference(out, Path(reference), dataset_name, table, sizes, recipe)
     return table
 
 
@@ -180,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="bootstrap random seed (default: 0)")
     p.add_argument("--reference", type=Path, help="published numbers CSV (config/reference-results.csv)")
     p.add_argument("--dataset-name", help="dataset column value in the reference CSV (e.g. msrvtt)")
+    p.add_argument("--recipe", help="the inputs and checkpoint provenance of this run, shown in the reference table")
     return p
 
 
@@ -188,4 +190,4 @@ def cli(argv: list[str]) -> None:
     if a.bootstrap < 1:
         raise HanetError(f"--bootstrap must be >= 1, got {a.bootstrap}")
     aggregate(a.runs, a.out, _csv_list(a.variants), _csv_list(a.seeds, int), a.baseline,
-              a.bootstrap, a.seed, a.reference, a.dataset_name)
+              a.bootstrap, a.seed, a.reference, a.dataset_name, a.recipe)

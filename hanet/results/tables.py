@@ -138,8 +138,10 @@ def read_reference(path: Path) -> pd.DataFrame:
     return df
 
 
-def write_reference(out: Path, ref_path: Path, dataset: str, table: pd.DataFrame, sizes: dict) -> None:
-    """reference.csv / reference.md: published rows (verbatim, with source and status) then ours."""
+def write_reference(out: Path, ref_path: Path, dataset: str, table: pd.DataFrame, sizes: dict,
+                    recipe: str | None = None) -> None:
+    """reference.csv / reference.md: published rows (verbatim, with source and status) then ours
+    (``recipe``: the inputs and the checkpoints' provenance of our rows, shown in their source cell)."""
     ref = read_reference(ref_path)
     published = ref[ref["dataset"] == dataset]
     ours = []
@@ -148,7 +150,7 @@ def write_reference(out: Path, ref_path: Path, dataset: str, table: pd.DataFrame
             "dataset": dataset,
             "split": f"this benchmark (test: {sizes['videos']} videos, {sizes['captions']} captions)",
             "method": f"hanet-bench {row['variant']}",
-            "source": "runs.csv (this workflow)",
+            "source": f"runs.csv (this workflow{'; ' + recipe if recipe else ''})",
             "status": f"measured here, mean of {int(row['n_seeds'])} seed(s)",
             **{c: f"{row[f'{c}_mean']:.2f}" for c in METRIC_COLUMNS},
         } | ({"note": "seeds " + row["seeds"]} if "note" in ref.columns else {}))

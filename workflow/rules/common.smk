@@ -82,9 +82,9 @@ def get_final_outputs():
     for dataset in config["datasets"]:
         out += [f"{run_dir(dataset, v, s)}/metrics.json" for v in VARIANTS for s in SEEDS]
         out += [f"results/{dataset}/ablation.md", f"results/{dataset}/plots/recall.png"]
-        if config["data"][dataset]["kind"] not in ("vatex", "folder"):  # features only, no videos to draw
+        if config["data"][dataset]["kind"] not in ("vatex", "folder", "release"):  # features only, no videos
             out.append(f"results/{dataset}/frames.png")
-        if config["data"][dataset]["kind"] in ("msrvtt", "vatex"):  # this run next to the published numbers
+        if config["data"][dataset]["kind"] in ("msrvtt", "vatex", "release"):  # next to the published numbers
             out.append(f"results/{dataset}/reference.md")
     return out
 

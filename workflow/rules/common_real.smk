@@ -13,7 +13,26 @@ def real_datasets():
 
 
 def real_dataset_regex():
-    return "|".join(datasets_of_kind(kind) for kind in ("msrvtt", "vatex"))
+    return "|".join(datasets_of_kind(kind) for kind in ("msrvtt", "vatex", "release"))
+
+
+def published_name(wildcards):
+    """The `dataset` column of config/reference-results.csv that a dataset's runs sit next to."""
+    sect = dataset_cfg(wildcards)
+    return sect["release"]["dataset"] if sect["kind"] == "release" else sect["kind"]
+
+
+def recipe_of(wildcards):
+    """Our rows' recipe in the reference table: whose inputs, and where the checkpoints' weights started."""
+    sect = dataset_cfg(wildcards)
+    if sect["kind"] == "release":
+        inputs = "recipe: authors' release (their SRL role graphs, concept labels, features)"
+    else:
+        inputs = "recipe: rebuild (NLTK chunker role graphs, own concept labels" + (
+            ", ResNet-152 re-extracted)" if sect["kind"] == "msrvtt" else ", official I3D features)")
+    init = sect.get("train", {}).get("init_from")
+    return f"{inputs}; checkpoints trained here from " + (f"{Path(init).name} word embeddings" if init
+                                                           else "random init")
 
 
 def _file_regex(entries):

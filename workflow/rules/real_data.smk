@@ -140,7 +140,8 @@ rule reference_table:
         variants=",".join(VARIANTS),
         seeds=",".join(map(str, SEEDS)),
         baseline=lambda w: comparison_flags(with_compare=False),  # defined in report.smk
-        name=lambda w: dataset_cfg(w)["kind"],
+        name=published_name,
+        recipe=lambda w: shlex.quote(recipe_of(w)),
     wildcard_constraints:
         dataset=real_dataset_regex(),
     conda:
@@ -149,6 +150,6 @@ rule reference_table:
     shell:
         "(rm -rf {params.scratch} && hanet aggregate --runs {params.runs} --out {params.scratch} "
         "--variants {params.variants} --seeds {params.seeds} {params.baseline} --bootstrap 1 "
-        "--reference {input.reference} --dataset-name {params.name} "
+        "--reference {input.reference} --dataset-name {params.name} --recipe {params.recipe} "
         "&& mv {params.scratch}/reference.md {output.md} && mv {params.scratch}/reference.csv {output.csv} "
         "&& rm -rf {params.scratch}) > {log} 2>&1"

@@ -12,6 +12,8 @@ rule parse_captions:
         prepared="resources/{dataset}/prepared",
         out="resources/{dataset}/text",
         flags=get_parse_flags,
+    wildcard_constraints:
+        dataset="|".join(datasets_of_kind(k) for k in ("synthetic", "msrvtt", "vatex", "folder")),  # release: text/ shipped
     conda:
         "../envs/hanet.yaml"
     threads: 1

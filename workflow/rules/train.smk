@@ -8,6 +8,7 @@ rule train:
         text=get_text,
         splits=expand("resources/{{dataset}}/prepared/splits/{split}.txt", split=["train", "val"]),
         ablation="ablations/{variant}.yaml",
+        init_from=lambda w: dataset_cfg(w).get("train", {}).get("init_from") or [],  # e.g. the authors' GloVe
     output:
         checkpoint="results/{dataset}/{variant}/seed{seed}/best.pt",
         log_csv="results/{dataset}/{variant}/seed{seed}/train_log.csv",
