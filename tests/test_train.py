@@ -228,3 +228,12 @@ def test_init_from_a_partial_public_checkpoint_sets_only_what_it_holds(dataset, 
     overrides["train"]["init_from"] = str(tmp_path / "bad.th")
     with pytest.raises(HanetError, match=r"shape \(99, 3\)"):
         train(dataset, dataset / "features.h5", None, overrides, 7, tmp_path / "run2", "cpu", 1)
+
+
+def test_training_rechecks_the_prepared_splits(dataset, tmp_path):
+    """A split edited by hand after hanet parse (a test video also in train) is refused."""
+    splits = dataset / "prepared" / "splits"
+    leak = (splits / "test.txt").read_text().split()[0]
+    (splits / "train.txt").write_text((splits / "train.txt").read_text() + leak + "\n")
+    with pytest.raises(HanetError, match="in both train.txt and test.txt"):
+        train(dataset, dataset / "features.h5", None, TINY_OVERRIDES, 7, tmp_path / "run", "cpu", 1)

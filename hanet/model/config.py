@@ -93,7 +93,7 @@ class ModelConfig:
 
     @property
     def needs_parts(self) -> bool:
-        """Whether the action / entity streams are built (used by individual and local)."""
+        """Whether the action / entity streams (video) and phrases (text) exist: individual or local."""
         return self.has("individual") or self.has("local")
 
     @property
@@ -101,9 +101,6 @@ class ModelConfig:
         """Whether the concept classifiers (and their BCE loss) are built."""
         return self.concepts and self.needs_parts
 
-    @property
-    def needs_phrases(self) -> bool:
-        return self.has("individual") or self.has("local")
 
 
 def embedding_terms(cfg: ModelConfig) -> list[str]:

@@ -70,10 +70,10 @@ class TensorBatch:
 @dataclass
 class VideoEmbedding(TensorBatch):
     event: Optional[Tensor] = None           # (B, D) global event vector
-    local_action: Optional[Tensor] = None    # (B, Ka, D) action clips
-    local_entity: Optional[Tensor] = None    # (B, Ke, D) entity parts
-    frame_action: Optional[Tensor] = None    # (B, F, D) individual action features (0 on padding)
-    frame_entity: Optional[Tensor] = None    # (B, F, D) individual entity features
+    local_action: Optional[Tensor] = None    # (B, Ka, D) concept-selected action parts (SE output)
+    local_entity: Optional[Tensor] = None    # (B, Ke, D) concept-selected entity parts (SE output)
+    frame_action: Optional[Tensor] = None    # (B, F, D) action projections before SE (individual level)
+    frame_entity: Optional[Tensor] = None    # (B, F, D) entity projections before SE
     frame_mask: Optional[Tensor] = None      # (B, F) bool, valid frames
     action_probs: Optional[Tensor] = None    # (B, F, num_verbs) per-frame action concept probabilities
     entity_probs: Optional[Tensor] = None    # (B, F, num_nouns)
@@ -83,12 +83,12 @@ class VideoEmbedding(TensorBatch):
 
 @dataclass
 class TextEmbedding(TensorBatch):
-    sentence: Optional[Tensor] = None        # (B, D) GCN root node
+    sentence: Optional[Tensor] = None        # (B, D) GCN sentence node = LayerNorm(attention-pooled words)
     node_verb: Optional[Tensor] = None       # (B, NV, D) GCN verb nodes (local)
     node_noun: Optional[Tensor] = None       # (B, NN, D) GCN noun nodes (local)
-    phrase_verb: Optional[Tensor] = None     # (B, NV, D) pooled word states (individual)
+    phrase_verb: Optional[Tensor] = None     # (B, NV, D) max-pooled word states, before roles (individual)
     phrase_noun: Optional[Tensor] = None     # (B, NN, D)
-    verb_mask: Optional[Tensor] = None       # (B, NV) bool, real verb nodes
+    verb_mask: Optional[Tensor] = None       # (B, NV) bool, real verb slots (the first n, public rule)
     noun_mask: Optional[Tensor] = None       # (B, NN) bool
     verb_concepts: Optional[Tensor] = None   # (B, num_verbs)
     noun_concepts: Optional[Tensor] = None   # (B, num_nouns)

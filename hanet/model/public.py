@@ -14,7 +14,6 @@ import torch.nn as nn
 
 from hanet.errors import HanetError
 
-from .config import ModelConfig
 
 _BN = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
 _GRU = [f"{k}_l0{d}" for d in ("", "_reverse") for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
@@ -120,7 +119,3 @@ def load_public_state(model: nn.Module, ckpt: dict, partial: bool = False) -> li
     model.load_state_dict(own)
     return loaded
 
-
-def public_config(cfg: ModelConfig) -> bool:
-    """Whether ``cfg`` has the public model's fixed choices (full levels, concepts on)."""
-    return cfg.concepts and set(cfg.levels) == {"individual", "local", "global"}

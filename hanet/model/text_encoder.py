@@ -84,7 +84,7 @@ class TextEncoder(nn.Module):
         if cfg.concept_branch:
             out.verb_concepts = topk_mean(self.verb_head(states), mask)  # (B, V)
             out.noun_concepts = topk_mean(self.noun_head(states), mask)  # (B, N)
-        if cfg.needs_phrases:
+        if cfg.needs_parts:
             verbs = phrase_pool(states, t.verb_masks)  # (B, NV, D)
             nouns = phrase_pool(states, t.noun_masks)  # (B, NN, D)
             out.verb_mask, out.noun_mask = phrase_slots(t.verb_masks), phrase_slots(t.noun_masks)

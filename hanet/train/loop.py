@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import dataclasses
+import hashlib
 import io
 import json
 import random
@@ -31,11 +31,12 @@ import torch
 from tqdm import tqdm
 
 from hanet import config as run_config
+from hanet.data.checks import check_prepared
 from hanet.errors import HanetError
-from hanet.io import atomic_path, write_text
+from hanet.io import atomic_path, read_json, read_lines, write_text
 from hanet.model.hanet import HANet
 from hanet.model.public import load_public_state
-from hanet.train.data import SplitData, TextResources, load_split, model_dims, take, trim_frames, trim_words
+from hanet.train.data import SPLITS, SplitData, TextResources, load_split, model_dims, take, trim_frames, trim_words
 from hanet.train.evaluate import evaluate_split, load_checkpoint
 from hanet.train.import_checkpoint import read_public
 from hanet.device import resolve_device
@@ -172,6 +173,9 @@ def train(data_dir: Path, features: Path, ablation: Path | None, overrides: dict
     out_dir.mkdir(parents=True, exist_ok=True)
     write_text(out_dir / "config.yaml", run_config.to_yaml(cfg))
 
+    prepared = Path(data_dir) / "prepared"  # re-checked: the folder may have been edited after hanet parse
+    check_prepared(read_json(prepared / "captions.json"),
+                   {name: read_lines(prepared / "splits" / f"{name}.txt") for name in SPLITS}, prepared)
     text = TextResources.load(data_dir / "text")
     train_data = load_split(data_dir, features, "train", cfg.model, text)
     val_data = load_split(data_dir, features, "val", cfg.model, text)
