@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 EPS = 1e-10  # the public l2norm's clamp
+BLOCK = 1 << 18  # cosines per block of phrase_attention (1 MiB in float32)
 
 
 def unit(x: Tensor) -> Tensor:
@@ -33,23 +34,31 @@ def unit(x: Tensor) -> Tensor:
 def phrase_attention(parts: Tensor, part_mask: Tensor | None, phrases: Tensor, phrase_mask: Tensor,
                      temperature: float) -> Tensor:
     """parts (Nv, P, D), part_mask (Nv, P) bool or None (all valid), phrases (Nt, Q, D),
-    phrase_mask (Nt, Q) bool -> scores (Nv, Nt). Works under autograd and without."""
+    phrase_mask (Nt, Q) bool -> scores (Nv, Nt). Works under autograd and without.
+
+    The real phrases are scored a block at a time (about BLOCK cosines per block), so that the
+    handful of elementwise passes after each block's GEMM run in cache."""
     Nv, P, _ = parts.shape
     Nt = phrases.shape[0]
     valid = torch.ones(Nv, P, dtype=torch.bool, device=parts.device) if part_mask is None else part_mask
     norms = parts.norm(dim=-1)  # (Nv, P)
-    e = parts / norms.clamp(min=EPS)[:, :, None]  # (Nv, P, D) unit parts
+    e = parts * (valid / norms.clamp(min=EPS))[:, :, None]  # (Nv, P, D) unit parts, 0 where invalid
     gram = e @ e.transpose(1, 2)  # (Nv, P, P)
+    bias = torch.log(norms.clamp(min=1e-30)).masked_fill(~valid, float("-inf"))[:, :, None]  # (Nv, P, 1)
     owner, slot = phrase_mask.nonzero(as_tuple=True)  # (R,) the real phrases, caption-major
     t = unit(phrases[owner, slot])  # (R, D)
-    sims = (e.reshape(Nv * P, -1) @ t.t()).view(Nv, P, -1)  # (Nv, P, R) cosines
-    pos = sims.clamp(min=0).masked_fill(~valid[:, :, None], 0.0)  # (Nv, P, R)
-    n = pos / pos.norm(dim=1, keepdim=True).clamp(min=EPS)  # (Nv, P, R) l2norm over parts
-    bias = torch.log(norms.clamp(min=1e-30)).masked_fill(~valid, float("-inf"))  # (Nv, P)
-    logits = temperature * n + bias[:, :, None]  # (Nv, P, R)
-    f = torch.exp(logits - logits.amax(1, keepdim=True).detach())  # (Nv, P, R), <= 1
-    numer = (f * sims).sum(1)  # (Nv, R)
-    quad = ((gram @ f) * f).sum(1)  # (Nv, R) = f^T G f
-    per_phrase = numer / quad.clamp(min=1e-30).sqrt()  # (Nv, R)
+    flat = e.reshape(Nv * P, -1)  # (Nv*P, D)
+    step = max(1, BLOCK // max(1, Nv * P))
+    blocks = []
+    for r0 in range(0, t.shape[0], step):
+        sims = (flat @ t[r0:r0 + step].t()).view(Nv, P, -1)  # (Nv, P, r) cosines, 0 on invalid parts
+        pos = sims.clamp(min=0)
+        scale = temperature * torch.linalg.vecdot(pos, pos, dim=1).clamp(min=EPS * EPS).rsqrt()  # (Nv, r)
+        logits = pos * scale[:, None, :] + bias  # (Nv, P, r) = temperature * l2norm_p(pos) + log|v_p|
+        f = torch.exp(logits - logits.amax(1, keepdim=True).detach())  # (Nv, P, r), <= 1
+        numer = torch.linalg.vecdot(f, sims, dim=1)  # (Nv, r)
+        quad = torch.linalg.vecdot(gram @ f, f, dim=1)  # (Nv, r) = f^T G f
+        blocks.append(numer / quad.clamp(min=1e-30).sqrt())
+    per_phrase = torch.cat(blocks, 1) if blocks else parts.new_zeros(Nv, 0)  # (Nv, R)
     sums = per_phrase.new_zeros(Nv, Nt).index_add(1, owner, per_phrase)  # (Nv, Nt)
     return sums / phrase_mask.sum(1).clamp(min=1).to(sums.dtype)[None, :]
