@@ -113,3 +113,35 @@ def test_deterministic_outputs(runs, tmp_path):
     aggregate(runs, b, n_boot=100, seed=3)
     for name in ("ablation.csv", "ablation.md", "ablation.tex"):
         assert (a / name).read_text() == (b / name).read_text()
+
+
+def test_concept_accuracy_columns_blank_without_a_concept_branch(tmp_path):
+    from fake_runs import concept_block
+
+    root = tmp_path / "synth"
+    for seed, (t, v) in FULL.items():
+        make_run(root, "full", seed, t, v, concepts=concept_block(20.0 + 10 * seed))
+    for seed, (t, v) in ABL.items():
+        make_run(root, "no_concepts", seed, t, v)
+    out = tmp_path / "out"
+    aggregate(root, out, n_boot=50)
+    runs_csv = pd.read_csv(out / "runs.csv")
+    assert list(runs_csv["concept_video_verb_map"][:2]) == [20.0, 30.0]
+    assert list(runs_csv["concept_caption_noun_pk"][:2]) == [33.0, 43.0]
+    assert runs_csv["concept_video_verb_map"][2:].isna().all()
+    ab = pd.read_csv(out / "ablation.csv").set_index("variant")
+    assert ab.loc["full", "concept_video_verb_map_mean"] == 25.0
+    assert ab.loc["full", "concept_video_verb_map_std"] == pytest.approx(np.std([20, 30], ddof=1))
+    assert np.isnan(ab.loc["no_concepts", "concept_video_verb_map_mean"])
+    assert ab.loc["chance", "concept_video_noun_pk_mean"] == 5.0
+    md = (out / "ablation.md").read_text()
+    section = md.split("## Concept accuracy")[1]
+    assert "video action P@4" in section and "video entity P@6" in section
+    row = next(line for line in section.splitlines() if line.startswith("| `no_concepts`"))
+    assert row.replace(" ", "") == "|`no_concepts`|||||||||"
+    assert "| `full` | 25.0 ± 7.1 | 35.0 ± 7.1 |" in section
+
+
+def test_no_concept_section_without_concept_runs(runs, tmp_path):
+    aggregate(runs, tmp_path / "out", n_boot=50)
+    assert "Concept accuracy" not in (tmp_path / "out" / "ablation.md").read_text()

@@ -93,3 +93,20 @@ def test_bad_inputs_named(dataset, tmp_path):
     (prepared / "captions.json").unlink()
     with pytest.raises(HanetError, match="captions.json: file not found"):
         plots(runs, tmp_path / "p", variants=["full"], prepared=prepared)
+
+
+def test_concept_accuracy_line_names_the_numbers_and_chance(tmp_path):
+    from fake_runs import concept_block, make_run
+    from hanet.results import collect
+    from hanet.results.examples import accuracy_line
+
+    root = tmp_path / "runs"
+    for seed in (0, 1):
+        make_run(root, "full", seed, [1, 2], [1, 2], concepts=concept_block(20.0 + 10 * seed, chance=6.25))
+    make_run(root, "global_only", 0, [1, 2], [1, 2])
+    runs = [collect.load_run(root, v, s) for v, s in collect.discover(root)]
+    line = accuracy_line(runs, "full")
+    assert "mean of 2 seed(s)" in line
+    assert "actions mAP 25.0 (chance 6.2), P@4 35.0 (chance 6.2)" in line
+    assert "entities mAP 26.0" in line and "P@6 36.0" in line
+    assert accuracy_line(runs, "global_only") == ""

@@ -237,3 +237,19 @@ def test_training_rechecks_the_prepared_splits(dataset, tmp_path):
     (splits / "train.txt").write_text((splits / "train.txt").read_text() + leak + "\n")
     with pytest.raises(HanetError, match="in both train.txt and test.txt"):
         train(dataset, dataset / "features.h5", None, TINY_OVERRIDES, 7, tmp_path / "run", "cpu", 1)
+
+
+def test_metrics_json_has_concept_accuracy_only_with_a_concept_branch(dataset, tmp_path):
+    metrics = train_and_test(dataset, tmp_path / "full")
+    c = metrics["concepts"]
+    for level in ("video", "caption"):
+        for key, k in (("verbs", TINY_OVERRIDES["model"]["top_actions"]), ("nouns", TINY_OVERRIDES["model"]["top_entities"])):
+            s = c[level][key]
+            assert 0.0 <= s["map"] <= 100.0 and 0.0 <= s["p_at_k"] <= 100.0 and s["k"] == k
+            assert 0.0 < s["map_chance"] <= 100.0
+    assert c["video"]["verbs"]["rows"] == metrics["provenance"]["num_videos"]
+    out = tmp_path / "noc"
+    overrides = {**TINY_OVERRIDES, "model": {**TINY_OVERRIDES["model"], "concepts": False}}
+    train(dataset, dataset / "features.h5", None, overrides, 7, out, "cpu", 1)
+    evaluate(out / "best.pt", dataset, dataset / "features.h5", "test", out, "cpu")
+    assert "concepts" not in json.loads((out / "metrics.json").read_text())

@@ -21,7 +21,7 @@ from hanet.errors import HanetError
 from hanet.io import atomic_path
 from hanet.metrics import RECALL_KS, chance_metrics
 from hanet.results import collect, tables
-from hanet.results.collect import DIRECTIONS, METRIC_COLUMNS, SUMMARY_KEYS, Run
+from hanet.results.collect import CONCEPT_COLUMNS, DIRECTIONS, METRIC_COLUMNS, SUMMARY_KEYS, Run
 from hanet.results.stats import mean_std, paired_bootstrap, seed_separation
 
 
@@ -50,6 +50,9 @@ def summary_frame(runs: list[Run], variants: list[str]) -> pd.DataFrame:
         row: dict = {"variant": v, "n_seeds": len(mine), "seeds": " ".join(str(r.seed) for r in mine)}
         for col in METRIC_COLUMNS:
             mean, std, _ = mean_std([r.metrics[col] for r in mine])
+            row[f"{col}_mean"], row[f"{col}_std"] = mean, std
+        for col in CONCEPT_COLUMNS:  # blank (NaN) for a variant without a concept branch
+            mean, std, _ = mean_std([r.concepts[col] for r in mine if col in r.concepts])
             row[f"{col}_mean"], row[f"{col}_std"] = mean, std
         rows.append(row)
     return pd.DataFrame(rows)
@@ -109,6 +112,12 @@ def chance_row(ranks: dict) -> dict[str, float]:
     return row
 
 
+def concept_chance(runs: list[Run]) -> dict[str, float]:
+    """Chance levels of the concept columns (from the first run with a concept branch; they depend
+    only on the test labels)."""
+    return next((r.concept_chance for r in runs if r.concept_chance), {})
+
+
 def ablation_frame(summary: pd.DataFrame, comps: dict, chance: dict, baseline: str) -> pd.DataFrame:
     """Summary + comparison columns, then a chance row; the ablation.csv content."""
     df = summary.copy()
@@ -118,7 +127,7 @@ def ablation_frame(summary: pd.DataFrame, comps: dict, chance: dict, baseline: s
             df[col] = [comps[v][metric][part] if v in comps else np.nan for v in df["variant"]]
     df["baseline"] = baseline
     chance_cells = {"variant": "chance", "n_seeds": 0, "seeds": "", "baseline": baseline}
-    chance_cells |= {f"{c}_mean": chance[c] for c in METRIC_COLUMNS}
+    chance_cells |= {f"{c}_mean": chance[c] for c in METRIC_COLUMNS + CONCEPT_COLUMNS if c in chance}
     return pd.concat([df, pd.DataFrame([chance_cells])], ignore_index=True)
 
 
@@ -155,8 +164,10 @@ def aggregate(runs_root: Path, out: Path, variants: list[str] | None = None, see
     comps = comparisons(runs, names, baseline, n_boot, seed, ranks_of)
     first = ranks_of(next(r.path for r in runs if r.variant == baseline))
     sizes = {"videos": first["v2t_rank"].size, "captions": first["t2v_rank"].size}
-    table = ablation_frame(summary_frame(runs, names), comps, chance_row(first), baseline)
-    info = {"baseline": baseline, "n_boot": n_boot, "seed": seed, **sizes}
+    table = ablation_frame(summary_frame(runs, names), comps, chance_row(first) | concept_chance(runs), baseline)
+    cchance = concept_chance(runs)
+    info = {"baseline": baseline, "n_boot": n_boot, "seed": seed, **sizes,
+            "concept_k": (cchance.get("k_verb"), cchance.get("k_noun"))}
 
     out = Path(out)
     write_csv(out / "runs.csv", collect.runs_frame(runs))

@@ -6,6 +6,7 @@ so a half-written or foreign folder never turns into a silently wrong table.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from hanet.io import read_json
 DIRECTIONS = ("t2v", "v2t")
 SUMMARY_KEYS = ("r1", "r5", "r10", "medr", "meanr")
 METRIC_COLUMNS = [f"{d}_{k}" for d in DIRECTIONS for k in SUMMARY_KEYS] + ["rsum"]
+# concept accuracy (metrics.json "concepts", hanet.concept_metrics): {level}_{verb,noun}_{map,pk}, in percent
+CONCEPT_COLUMNS = [f"concept_{lvl}_{key}_{m}" for lvl in ("video", "caption") for key in ("verb", "noun")
+                   for m in ("map", "pk")]
 RANK_KEYS = ("t2v_rank", "t2v_query", "v2t_rank", "v2t_query")
 _SEED_DIR = re.compile(r"^seed(\d+)$")
 
@@ -35,6 +39,8 @@ class Run:
     metrics: dict[str, float]  # METRIC_COLUMNS -> value
     config_hash: str
     git_commit: str
+    concepts: dict[str, float] = dataclasses.field(default_factory=dict)  # CONCEPT_COLUMNS present in the run
+    concept_chance: dict[str, float] = dataclasses.field(default_factory=dict)  # the same, for constant scores
 
 
 def run_dir(runs: Path, variant: str, seed: int) -> Path:
@@ -101,6 +107,27 @@ def flat_metrics(obj: Any, path: Path) -> dict[str, float]:
     return out
 
 
+def concept_metrics(obj: dict, path: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """CONCEPT_COLUMNS (and their chance levels) from a metrics.json body; empty without a concept branch."""
+    block = obj.get("concepts")
+    if block is None:
+        return {}, {}
+    values, chance = {}, {}
+    try:
+        for lvl in ("video", "caption"):
+            for key in ("verb", "noun"):
+                s = block[lvl][key + "s"]
+                for m, name in (("map", "map"), ("pk", "p_at_k")):
+                    col = f"concept_{lvl}_{key}_{m}"
+                    values[col] = _number(s[name], path, f"concepts.{lvl}.{key}s.{name}")
+                    chance[col] = _number(s[name + "_chance"], path, f"concepts.{lvl}.{key}s.{name}_chance")
+                chance[f"k_{key}"] = int(_number(s["k"], path, f"concepts.{lvl}.{key}s.k"))
+    except (KeyError, TypeError):
+        raise HanetError(f"{path}: malformed 'concepts' block (expected video/caption x verbs/nouns "
+                         "with map, p_at_k and their chance levels)") from None
+    return values, chance
+
+
 def file_sha256(path: Path) -> str:
     if not path.is_file():
         raise HanetError(f"{path}: file not found (every run folder holds its resolved config)")
@@ -113,8 +140,9 @@ def load_run(runs: Path, variant: str, seed: int) -> Run:
     obj = read_json(path)
     metrics = flat_metrics(obj, path)
     prov = obj.get("provenance") if isinstance(obj.get("provenance"), dict) else {}
+    concepts, chance = concept_metrics(obj, path)
     return Run(variant, seed, folder, metrics, file_sha256(folder / "config.yaml"),
-               str(prov.get("git_commit", "unknown")))
+               str(prov.get("git_commit", "unknown")), concepts, chance)
 
 
 def load_ranks(folder: Path) -> dict[str, np.ndarray]:
@@ -166,6 +194,7 @@ def load_examples(folder: Path) -> dict:
 
 def runs_frame(runs: list[Run]) -> pd.DataFrame:
     """One row per variant x seed: every metric, config hash, git commit, folder."""
-    rows = [{"variant": r.variant, "seed": r.seed, **r.metrics, "config_hash": r.config_hash,
+    rows = [{"variant": r.variant, "seed": r.seed, **r.metrics, **r.concepts, "config_hash": r.config_hash,
              "git_commit": r.git_commit, "path": str(r.path)} for r in runs]
-    return pd.DataFrame(rows, columns=["variant", "seed", *METRIC_COLUMNS, "config_hash", "git_commit", "path"])
+    return pd.DataFrame(rows, columns=["variant", "seed", *METRIC_COLUMNS, *CONCEPT_COLUMNS, "config_hash",
+                                       "git_commit", "path"])

@@ -148,8 +148,27 @@ def retrieval_figure(base: dict, other: dict | None, base_name: str, other_name:
     return fig
 
 
-def concepts_figure(ex: dict, name: str, media: Media) -> plt.Figure:
-    """For a few test videos: top action and entity concepts with the frame where each peaks."""
+def accuracy_line(runs: list, name: str) -> str:
+    """The concept accuracy of ``name`` (mean over its seeds, runs of hanet.results.collect) with
+    chance, for the concept figure's title; '' when its runs have none."""
+    mine = [r for r in runs if r.variant == name and r.concepts]
+    if not mine:
+        return ""
+    mean = {c: float(np.mean([r.concepts[c] for r in mine])) for c in mine[0].concepts}
+    ch, k = mine[0].concept_chance, mine[0].concept_chance
+
+    def part(key: str, label: str) -> str:
+        col = f"concept_video_{key}"
+        return (f"{label} mAP {mean[col + '_map']:.1f} (chance {ch[col + '_map']:.1f}), "
+                f"P@{k['k_' + key]} {mean[col + '_pk']:.1f} (chance {ch[col + '_pk']:.1f})")
+
+    return (f"test concept accuracy of the video vectors, mean of {len(mine)} seed(s): "
+            f"{part('verb', 'actions')}; {part('noun', 'entities')}")
+
+
+def concepts_figure(ex: dict, name: str, media: Media, accuracy: str = "") -> plt.Figure:
+    """For a few test videos: top action and entity concepts with the frame where each peaks;
+    ``accuracy`` (``accuracy_line``) goes under the title."""
     entries = [e for e in ex.get("concepts", []) if e.get("actions") or e.get("entities")][:NUM_VIDEOS]
     if not entries:
         fig, ax = plt.subplots(figsize=(8, 2))
@@ -177,5 +196,6 @@ def concepts_figure(ex: dict, name: str, media: Media) -> plt.Figure:
                 _tile(ax, frame, f"{concept}\n(p = {prob:.2f})", WRONG,
                       f"{concept}   p={prob:.2f}   @ {where}")
             row[0].set_ylabel(f"top {label}", fontsize=12, fontweight="bold")
-    fig.suptitle(f"Predicted concepts of `{name}` on test videos (frame = where each concept peaks)", fontsize=13)
+    fig.suptitle(f"Predicted concepts of `{name}` on test videos (frame = where each concept peaks)"
+                 + (f"\n{accuracy}" if accuracy else ""), fontsize=13)
     return fig

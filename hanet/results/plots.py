@@ -168,7 +168,8 @@ def plots(runs_root: Path, out: Path, variants: list[str] | None = None, baselin
         "val_curve.png": lambda: val_curve_figure(logs, order, colors),
         "rank_dist.png": lambda: rank_dist_figure(ranks, order, colors),
         "retrieval_examples.png": lambda: examples.retrieval_figure(ex_base, ex_other, baseline, other, media, colors),
-        "concepts.png": lambda: examples.concepts_figure(ex_base, baseline, media),
+        "concepts.png": lambda: examples.concepts_figure(ex_base, baseline, media,
+                                                         examples.accuracy_line(runs, baseline)),
     }
     for name, draw in figures.items():
         save(draw(), out / name)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from hanet.errors import HanetError
 from hanet.io import atomic_path, write_text
-from hanet.results.collect import DIRECTIONS, METRIC_COLUMNS, SUMMARY_KEYS
+from hanet.results.collect import CONCEPT_COLUMNS, DIRECTIONS, METRIC_COLUMNS, SUMMARY_KEYS
 
 ALPHA = 0.05
 MARK = "†"
@@ -73,6 +73,33 @@ def separation_markdown(separated: list[dict]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def concept_markdown(table: pd.DataFrame, info: dict) -> str:
+    """The concept-accuracy section of ablation.md; '' when no variant has a concept branch."""
+    cols = [c for c in CONCEPT_COLUMNS if f"{c}_mean" in table.columns]
+    if not cols or table[[f"{c}_mean" for c in cols]].isna().all().all():
+        return ""
+    kv, kn = info.get("concept_k", (None, None))
+    names = {"video_verb": "video action", "video_noun": "video entity", "caption_verb": "caption verb",
+             "caption_noun": "caption noun"}
+    head = ["Variant"] + [f"{names[c[8:-4] if c.endswith('_map') else c[8:-3]]} "
+                          f"{'mAP' if c.endswith('_map') else 'P@' + str(kv if '_verb_' in c else kn)}" for c in cols]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * len(cols)) + "|"]
+    for _, row in table.iterrows():
+        chance = row["variant"] == "chance"
+        name = "*chance*" if chance else f"`{row['variant']}`"
+        cells = [_num(row[f"{c}_mean"]) if chance else
+                 ("" if math.isnan(row[f"{c}_mean"]) else cell(row[f"{c}_mean"], row[f"{c}_std"])) for c in cols]
+        lines.append("| " + " | ".join([name] + cells) + " |")
+    return ("## Concept accuracy (test split)\n\n" + "\n".join(lines) + "\n\n"
+            "How well the concept vectors name the concepts of the test captions, with training's label rules "
+            "(hanet/concept_metrics.py): *video* rows score each test video's action (verb) and entity (noun) "
+            "vector against the concepts of all its captions; *caption* rows score each caption's own vector "
+            "against the concepts it names, its video's other captions' concepts left out. mAP: mean over "
+            "concepts of the average precision of ranking the rows; P@k: share of the k top-scoring concepts "
+            f"that are labels, k = {kv} actions / {kn} entities, the parts the local level picks. Percent, "
+            "mean ± std over seeds; blank: the variant has no concept branch. Chance: a constant score.\n")
+
+
 def write_markdown(path: Path, table: pd.DataFrame, info: dict, separated: list[dict] | None = None) -> None:
     head = ["Variant", "n"] + [f"{d.upper()} {LABELS[k]}" for d in DIRECTIONS for k in SUMMARY_KEYS] \
         + ["rsum", "Δ T2V R@1 [95% CI]", "Δ rsum [95% CI]"]
@@ -83,6 +110,9 @@ def write_markdown(path: Path, table: pd.DataFrame, info: dict, separated: list[
         cells += _metric_cells(row, "±") + [delta_cell(row, "t2v_r1"), delta_cell(row, "rsum")]
         lines.append("| " + " | ".join(cells) + " |")
     text = "# Ablation results\n\n" + "\n".join(lines) + "\n\n" + caption(info) + "\n"
+    concepts = concept_markdown(table, info)
+    if concepts:
+        text += "\n" + concepts
     if separated is not None:
         text += "\n" + separation_markdown(separated)
     write_text(path, text)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hanet import metrics
+from hanet import concept_metrics, metrics
 from hanet.config import from_dict
 from hanet.errors import HanetError
 from hanet.io import atomic_path, read_json, write_json
@@ -74,7 +74,24 @@ def evaluate_split(model: HANet, data: SplitData, tcfg, device: torch.device, te
     if not torch.isfinite(sim).all():
         raise HanetError(f"non-finite scores while evaluating split '{data.split}'")
     result = metrics.retrieval_metrics(sim, data.positives)
+    concepts = concept_accuracy(model, data, ve, te)
+    if concepts is not None:
+        result["concepts"] = concepts
     return result, sim, ve, (term_metrics(per_term, result, data) if terms else None)
+
+
+def concept_accuracy(model: HANet, data: SplitData, ve: VideoEmbedding, te: TextEmbedding) -> dict | None:
+    """Concept accuracy of the video-level and caption-level concept vectors against the split's
+    captions (training's label rules; ``hanet.concept_metrics``); None without a concept branch."""
+    if ve.action_concepts is None or te.verb_concepts is None:
+        return None
+    u_of = {c: k for k, c in enumerate(data.unique_captions)}
+    cap_u = torch.tensor([u_of[c] for c in data.captions], dtype=torch.long, device=te.verb_concepts.device)  # (Nc,)
+    ks = {"verbs": model.cfg.top_actions, "nouns": model.cfg.top_entities}  # the k the local level picks
+    return concept_metrics.concept_accuracy(
+        {"verbs": ve.action_concepts, "nouns": ve.entity_concepts},
+        {"verbs": te.verb_concepts[cap_u], "nouns": te.noun_concepts[cap_u]},
+        data.targets, data.caption_video, ks)
 
 
 def term_metrics(per_term: dict[str, torch.Tensor], fused: dict, data: SplitData) -> dict:
@@ -128,6 +145,8 @@ def write_results(out_dir: Path, result: dict, prov: dict, data: SplitData) -> N
             np.savez_compressed(fh, t2v_rank=ranks["t2v"], v2t_rank=ranks["v2t"],
                                 t2v_query=np.array(data.unique_captions), v2t_query=np.array(data.video_ids))
     body = {k: result[k] for k in ("t2v", "v2t", "rsum")}
+    if "concepts" in result:
+        body["concepts"] = result["concepts"]
     body["provenance"] = prov
     write_json(out_dir / "metrics.json", body)
 
