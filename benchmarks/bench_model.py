@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from oracles import fuse_loop, rel_err, similarity_loop  # noqa: E402
@@ -45,13 +46,17 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def bench_train(cfg: ModelConfig, device, batches: int, batch: int = 64) -> list[float]:
-    """Training pairs/s of each of ``batches`` timed steps (after one warm-up step)."""
+def bench_train(cfg: ModelConfig, device, batches: int, batch: int = 64) -> tuple[list[float], float]:
+    """Training pairs/s of each of ``batches`` timed steps (after one warm-up step), and the
+    multiply-adds of one step (matrix products and convolutions, forward and backward, counted
+    by torch's FlopCounterMode on the warm-up step). Videos have 8-20 valid frames and captions
+    6-30 words, as in the public code's benchmark (../shared/bench/public_hanet_bench.py)."""
     torch.manual_seed(0)
     model = HANet(cfg).to(device).train()
     opt = adam(model.parameters(), 1e-4)  # as the training loop builds it
     g = torch.Generator().manual_seed(0)
-    data = [(random_video(cfg, batch, g).to(device), random_text(cfg, batch, g).to(device),
+    data = [(random_video(cfg, batch, g, min_frames=min(8, cfg.max_frames)).to(device),
+             random_text(cfg, batch, g, min_words=min(6, cfg.max_words)).to(device),
              random_targets(cfg, batch, g).to(device)) for _ in range(batches + 1)]
 
     def step(v, t, y):
@@ -60,7 +65,8 @@ def bench_train(cfg: ModelConfig, device, batches: int, batch: int = 64) -> list
         out["loss"].backward()
         opt.step()
 
-    step(*data[0])  # warm-up
+    with FlopCounterMode(display=False) as counter:
+        step(*data[0])  # warm-up
     rates = []
     for v, t, y in data[1:]:
         sync(device)
@@ -68,7 +74,7 @@ def bench_train(cfg: ModelConfig, device, batches: int, batch: int = 64) -> list
         step(v, t, y)
         sync(device)
         rates.append(batch / (time.perf_counter() - start))
-    return rates
+    return rates, counter.get_total_flops() / 2
 
 
 def encode(model, cfg, n_videos, n_texts, device):
@@ -174,38 +180,41 @@ def main(argv=None) -> None:
         cfg = ModelConfig(**PRESETS[name])
         # training first, as a training job runs it: in a process that has not yet held a
         # full-size evaluation's embeddings; the GEMM rate is sampled between the two as well
-        train_rates = bench_train(cfg, device, args.train_batches)
+        train_rates, train_macs = bench_train(cfg, device, args.train_batches)
         rates.append(gemm_rate(device))
         err, runs, macs = bench_eval(cfg, device, args.eval_videos, args.eval_texts, args.video_chunk,
                                      args.text_chunk, args.repeat)
         print(f"[{name}] score_matrix vs loop oracle: max rel. error {err:.2e}", flush=True)
         rows.append((name, train_rates, runs))
         rates.append(gemm_rate(device))
-        floors.append((name, macs))
+        floors.append((name, macs, train_macs))
     print(f"\ndevice={device} threads={args.threads} eval subset={args.eval_videos}x{args.eval_texts} x{args.repeat} "
           f"chunks={args.video_chunk}/{args.text_chunk} train batches={args.train_batches}x64 torch={torch.__version__}")
     print(f"machine speed: 2048^3 fp32 GEMM at {min(rates):.0f}-{max(rates):.0f} GMAC/s (measured before, between "
           f"and after the training and evaluation of each preset; shared machines vary, so compare figures from one run)")
-    print(f"{'preset':7} {'':6} {'train pairs/s':>13} {'ms/step':>8} | {'ms/video':>8} {'ms/caption':>10} "
+    print(f"{'preset':7} {'':6} {'train pairs/s':>13} {'ms/step':>8} {'GEMM floor':>10} | {'ms/video':>8} {'ms/caption':>10} "
           f"{'score pairs/s':>13} {'GEMM floor':>10} | {'eval pairs/s':>12} | {'full MSR-VTT':>12} {'pairs/s':>9}")
-    for (name, train_rates, runs), (_, (macs, _)) in zip(rows, floors):
+    for (name, train_rates, runs), (_, (macs, _), train_macs) in zip(rows, floors):
         for label, best in (("best", True), ("median", False)):
             train = pick(train_rates, float, best)
             ev = pick(runs, lambda r: r["full"], best)
             # the cosine GEMMs alone, at the best GEMM rate of this run, over the measured scoring time
             floor = macs * args.eval_videos * args.eval_texts / (max(rates) * 1e9) / ev["score_s"]
-            print(f"{name:7} {label:6} {train:13.1f} {64e3 / train:8.1f} | {ev['per_video'] * 1e3:8.3f} "
+            train_floor = train_macs / (max(rates) * 1e9) / (64 / train)
+            print(f"{name:7} {label:6} {train:13.1f} {64e3 / train:8.1f} {train_floor:10.0%} | {ev['per_video'] * 1e3:8.3f} "
                   f"{ev['per_text'] * 1e3:10.3f} {ev['score']:13,.0f} {floor:10.0%} | {ev['measured']:12,.0f} | "
                   f"{ev['full_s']:11.0f}s {ev['full']:9,.0f}")
-    for name, (macs, per_term) in floors:
+    for name, (macs, per_term), train_macs in floors:
+        print(f"[{name}] a training step does {train_macs / 1e9:.1f} G multiply-adds in matrix products and "
+              f"convolutions (forward and backward)")
         parts = ", ".join(f"{term} {n:.1f}" for term, n in per_term.items())
         print(f"[{name}] scoring does {macs:,.0f} multiply-adds per pair in its part-phrase cosines (valid parts "
               f"per video: {parts}); at the best GEMM rate above, those alone take "
               f"{macs * FULL_VIDEOS * FULL_TEXTS / max(rates) / 1e9:.0f}s for the full test")
     print(f"best / median: of {args.train_batches} timed training steps and of {args.repeat} evaluation passes "
           f"(a pass: encode the subset's videos, encode its captions, score); noise on a shared machine only slows.")
-    print("GEMM floor: the time the part-phrase cosine GEMMs alone would take at this run's best GEMM rate, "
-          "as a fraction of the measured scoring time (100% = scoring costs no more than its GEMMs).")
+    print("GEMM floor: the time the counted multiply-adds alone would take at this run's best GEMM rate, as a "
+          "fraction of the measured time (training: a step's products; scoring: the part-phrase cosine GEMMs).")
     print(f"eval pairs/s: measured on the subset (encode + score); full MSR-VTT: extrapolated to "
           f"{FULL_VIDEOS}x{FULL_TEXTS} from the per-video, per-caption and per-pair costs above.")
 

@@ -17,9 +17,11 @@ def random_video(cfg: ModelConfig, batch: int, gen: torch.Generator, frames: int
     return VideoInput(frames=feats, lengths=lengths)
 
 
-def random_text(cfg: ModelConfig, batch: int, gen: torch.Generator, words: int | None = None) -> TextInput:
+def random_text(cfg: ModelConfig, batch: int, gen: torch.Generator, words: int | None = None,
+                min_words: int = 1) -> TextInput:
+    """Captions of min_words..L words (L = words or cfg.max_words) with random phrases and graphs."""
     L, NV, NN = words or cfg.max_words, cfg.max_verb_nodes, cfg.max_noun_nodes
-    lengths = torch.randint(1, L + 1, (batch,), generator=gen)
+    lengths = torch.randint(min(min_words, L), L + 1, (batch,), generator=gen)
     valid = torch.arange(L)[None, :] < lengths[:, None]  # (B, L)
     ids = torch.randint(2, cfg.vocab_size, (batch, L), generator=gen) * valid
     nv = torch.randint(0, NV + 1, (batch,), generator=gen)
