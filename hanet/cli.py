@@ -16,6 +16,7 @@ from hanet.errors import HanetError, describe_os_error
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("hanet.data.synthetic", "generate the embedded synthetic dataset (videos + MSR-VTT-style annotation)"),
     "treebank": ("hanet.data.synthetic", "write the synthetic language's gold-tagged treebank"),
+    "phenomena": ("hanet.data.phenomena", "tag every synthetic caption with the phenomena it exercises (slices)"),
     "prepare": ("hanet.data.prepare", "turn an MSR-VTT-style annotation into splits/ + captions.json"),
     "extract": ("hanet.features.extract", "extract per-frame features from video files into HDF5"),
     "frames": ("hanet.data.frames_figure", "draw a few videos as frame strips with their captions"),
@@ -31,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import-checkpoint": ("hanet.train.import_checkpoint", "convert a public HANet checkpoint into a project checkpoint"),
     "aggregate": ("hanet.results.aggregate", "aggregate run folders into tables"),
     "plots": ("hanet.results.plots", "draw the result plots of one dataset"),
+    "slices": ("hanet.results.slices", "text-to-video recall per phenomenon slice and twin discrimination (synthetic)"),
     "summary": ("hanet.results.summary", "print where the results are and the top of each ablation table"),
     "gpu-run": ("hanet.gpus", "run a command on a GPU of its own (one job per GPU)"),
 }

@@ -110,3 +110,20 @@ def test_concept_accuracy_line_names_the_numbers_and_chance(tmp_path):
     assert "actions mAP 25.0 (chance 6.2), P@4 35.0 (chance 6.2)" in line
     assert "entities mAP 26.0" in line and "P@6 36.0" in line
     assert accuracy_line(runs, "global_only") == ""
+
+
+def test_retrieval_figure_marks_the_correct_video_and_its_twin():
+    from matplotlib.colors import to_hex
+
+    from hanet.results.examples import CORRECT, TWIN, Media, retrieval_figure
+
+    entry = {"caption": "a red ball jumps while a blue box spins", "positives": ["video3"],
+             "top": [["video4", 0.9], ["video3", 0.8], ["video1", 0.2]],
+             "video": "video3", "video_rank": 2, "twin": "video4", "twin_rank": 1}
+    fig = retrieval_figure({"t2v": [entry]}, None, "full", None, Media())
+    tiles = {ax.get_title(): to_hex(ax.spines["top"].get_edgecolor()) for ax in fig.axes if ax.get_title()}
+    assert tiles["twin #1 video4  (0.900)"] == TWIN
+    assert tiles["✔ #2 video3  (0.800)"] == CORRECT
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert labels == ["full\ncorrect #2\ntwin #1"]
+    assert "binding twin" in fig.get_suptitle()

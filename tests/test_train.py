@@ -253,3 +253,22 @@ def test_metrics_json_has_concept_accuracy_only_with_a_concept_branch(dataset, t
     train(dataset, dataset / "features.h5", None, overrides, 7, out, "cpu", 1)
     evaluate(out / "best.pt", dataset, dataset / "features.h5", "test", out, "cpu")
     assert "concepts" not in json.loads((out / "metrics.json").read_text())
+
+
+def test_evaluate_with_phenomena_writes_twin_outcomes_and_twin_examples(dataset, tmp_path):
+    out = tmp_path / "run"
+    train_and_test(dataset, out)
+    test_ids = (dataset / "prepared" / "splits" / "test.txt").read_text().split()
+    phen = {"videos": {test_ids[0]: {"twin": test_ids[1]}, test_ids[1]: {"twin": test_ids[0]}}}
+    (tmp_path / "phenomena.json").write_text(json.dumps(phen))
+    evaluate(out / "best.pt", dataset, dataset / "features.h5", "test", out, "cpu",
+             phenomena=tmp_path / "phenomena.json")
+    metrics = json.loads((out / "metrics.json").read_text())
+    with np.load(out / "ranks.npz") as npz:
+        outcomes = npz["t2v_twin"]
+        assert outcomes.shape == npz["t2v_rank"].shape
+    n = int((~np.isnan(outcomes)).sum())
+    assert n > 0 and metrics["twins"]["captions"] == n
+    assert metrics["twins"]["discrimination"] == pytest.approx(100 * np.nanmean(outcomes))
+    ex = json.loads((out / "examples.json").read_text())["t2v"]
+    assert ex and all(e["twin"] in test_ids[:2] and e["video"] in test_ids[:2] and e["twin"] != e["video"] for e in ex)

@@ -16,6 +16,8 @@ are never mentioned.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from hanet.data.synth_world import Clip, Obj, Segment
@@ -166,64 +168,91 @@ def time_phrase(rng: np.random.Generator, seg: Segment, p: float = 0.6) -> list[
     return _pick(rng, EARLY if seg.start < 0.01 else LATE).split()
 
 
-def _one_object(rng: np.random.Generator, obj: Obj, amb: float = 0.0) -> list[str]:
+@dataclass(frozen=True)
+class Mention:
+    """What a caption names of its clip (the ground truth behind the phenomenon slices)."""
+
+    actions: tuple[tuple[int, int], ...]  # (object index in clip.objects, segment index) of each action named
+    ordered: bool  # the caption states a temporal order ("then", "before")
+
+
+def _one_object(rng: np.random.Generator, obj: Obj, amb: float = 0.0) -> tuple[list[str], tuple[Segment, ...], bool]:
+    """(words, the segments named, whether an order is stated)."""
     segs = obj.segments
     if len(segs) == 2 and rng.random() < 0.7:  # temporal order
         a, b = verb_phrase(rng, segs[0], 0, amb), verb_phrase(rng, segs[1], 0, amb)
         kind = int(rng.integers(3))
         if kind == 0:
-            return noun_phrase(rng, obj, amb) + a + ["and", "then"] + b
+            return noun_phrase(rng, obj, amb) + a + ["and", "then"] + b, segs, True
         if kind == 1:
-            return noun_phrase(rng, obj, amb) + a + [",", "then", "it"] + b
-        return ["first"] + noun_phrase(rng, obj, amb) + a + [",", "then", "it"] + b
+            return noun_phrase(rng, obj, amb) + a + [",", "then", "it"] + b, segs, True
+        return ["first"] + noun_phrase(rng, obj, amb) + a + [",", "then", "it"] + b, segs, True
     seg = _pick(rng, segs)
     kind = int(rng.integers(3))
     if kind == 0:
-        return noun_phrase(rng, obj, amb) + verb_phrase(rng, seg, 0, amb) + time_phrase(rng, seg)
+        return noun_phrase(rng, obj, amb) + verb_phrase(rng, seg, 0, amb) + time_phrase(rng, seg), (seg,), False
     if kind == 1:
-        return noun_phrase(rng, obj, amb) + ["is"] + verb_phrase(rng, seg, 1, amb) + time_phrase(rng, seg)
+        return (noun_phrase(rng, obj, amb) + ["is"] + verb_phrase(rng, seg, 1, amb) + time_phrase(rng, seg),
+                (seg,), False)
     head = [_pick(rng, ("a", "the")), _pick(rng, ("video", "clip")), "of"]
-    return head + noun_phrase(rng, obj, amb) + verb_phrase(rng, seg, 1, amb) + time_phrase(rng, seg)
+    return head + noun_phrase(rng, obj, amb) + verb_phrase(rng, seg, 1, amb) + time_phrase(rng, seg), (seg,), False
 
 
-def _two_objects(rng: np.random.Generator, o1: Obj, o2: Obj, amb: float = 0.0) -> list[str]:
+def _two_objects(rng: np.random.Generator, o1: Obj, o2: Obj, amb: float = 0.0):
+    """(words, ((object, segment) named, twice), whether an order is stated)."""
     s1, s2 = _pick(rng, o1.segments), _pick(rng, o2.segments)
     if s2.end <= s1.start + 1e-6:
         (o1, s1), (o2, s2) = (o2, s2), (o1, s1)
     first = noun_phrase(rng, o1, amb) + verb_phrase(rng, s1, 0, amb)
     second = noun_phrase(rng, o2, amb) + verb_phrase(rng, s2, 0, amb)
+    named = ((o1, s1), (o2, s2))
     if s1.end <= s2.start + 1e-6:  # strictly ordered in time
-        return first + _pick(rng, ([",", "then"], ["and", "then"], ["before"])) + second
-    return first + _pick(rng, (["while"], ["and"])) + second
+        return first + _pick(rng, ([",", "then"], ["and", "then"], ["before"])) + second, named, True
+    return first + _pick(rng, (["while"], ["and"])) + second, named, False
 
 
-def caption_tokens(rng: np.random.Generator, clip: Clip, ambiguity: float = AMBIGUITY) -> list[str]:
+def caption_with_mention(rng: np.random.Generator, clip: Clip, ambiguity: float = AMBIGUITY) -> tuple[list[str], Mention]:
+    """Tokens of one caption of ``clip`` and what it names (the same draws as ``caption_tokens``)."""
     amb = ambiguity
     acting = [o for o in clip.objects if not o.distractor]
     if len(acting) >= 2 and rng.random() < 0.5:
         i, j = sorted(int(k) for k in rng.choice(len(acting), size=2, replace=False))
-        words = _two_objects(rng, acting[i], acting[j], amb)
+        words, named, ordered = _two_objects(rng, acting[i], acting[j], amb)
     else:
-        words = _one_object(rng, _pick(rng, acting), amb)
+        obj = _pick(rng, acting)
+        words, segs, ordered = _one_object(rng, obj, amb)
+        named = tuple((obj, s) for s in segs)
     if rng.random() < 0.35:
         scene = _pick(rng, SCENE_PHRASES[clip.scene]).split()
         words = scene + [","] + words if rng.random() < 0.3 and words[0] not in ("first",) else words + scene
-    return words
+    index = {id(o): k for k, o in enumerate(clip.objects)}
+    return words, Mention(tuple((index[id(o)], o.segments.index(s)) for o, s in named), ordered)
+
+
+def caption_tokens(rng: np.random.Generator, clip: Clip, ambiguity: float = AMBIGUITY) -> list[str]:
+    return caption_with_mention(rng, clip, ambiguity)[0]
 
 
 def detokenize(tokens: list[str]) -> str:
     return " ".join(tokens).replace(" ,", ",")
 
 
-def captions_for(rng: np.random.Generator, clip: Clip, num: int, ambiguity: float = AMBIGUITY) -> list[str]:
-    """``num`` captions, distinct when the grammar allows it within a few tries."""
+def captions_with_mentions(rng: np.random.Generator, clip: Clip, num: int,
+                           ambiguity: float = AMBIGUITY) -> list[tuple[str, Mention]]:
+    """``num`` (caption, what it names), captions distinct when the grammar allows it within a few tries."""
     if not 0.0 <= ambiguity <= 1.0:
         raise ValueError(f"ambiguity must be in [0, 1], got {ambiguity}")
-    out: list[str] = []
+    out: list[tuple[str, Mention]] = []
     for _ in range(num):
         for _try in range(8):
-            cap = detokenize(caption_tokens(rng, clip, ambiguity))
-            if cap not in out:
+            tokens, mention = caption_with_mention(rng, clip, ambiguity)
+            cap = detokenize(tokens)
+            if cap not in (c for c, _ in out):
                 break
-        out.append(cap)
+        out.append((cap, mention))
     return out
+
+
+def captions_for(rng: np.random.Generator, clip: Clip, num: int, ambiguity: float = AMBIGUITY) -> list[str]:
+    """``num`` captions, distinct when the grammar allows it within a few tries."""
+    return [c for c, _ in captions_with_mentions(rng, clip, num, ambiguity)]

@@ -21,6 +21,7 @@ NUM_CAPTIONS = 3
 NUM_VIDEOS = 3
 TOP_CONCEPTS = 3
 CORRECT = "#1a9850"
+TWIN = "#d95f02"
 WRONG = "#bbbbbb"
 
 
@@ -105,7 +106,7 @@ def _tile(ax: plt.Axes, frame: np.ndarray | None, text: str, edge: str, title: s
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_edgecolor(edge)
-        spine.set_linewidth(4 if edge == CORRECT else 1)
+        spine.set_linewidth(4 if edge in (CORRECT, TWIN) else 1)
     ax.set_title(title, fontsize=9.5, color=title_color)
 
 
@@ -129,22 +130,29 @@ def retrieval_figure(base: dict, other: dict | None, base_name: str, other_name:
         for row, (name, ex) in zip(axes, shown):
             e = entry if name == base_name else by_caption[entry["caption"]]
             positives = set(e.get("positives", []))
+            twin = e.get("twin")
             for k, ax in enumerate(row):
                 if k >= len(e.get("top", [])):
                     ax.axis("off")
                     continue
                 vid, score = e["top"][k][0], float(e["top"][k][1])
-                ok = vid in positives
+                ok, is_twin = vid in positives, vid == twin
                 caps = media.captions.get(vid, [])
                 label = f"{vid}\n“{caps[0]}”" if caps else vid
-                _tile(ax, media.frame(vid, None), label, CORRECT if ok else WRONG,
-                      f"{'✔ ' if ok else ''}#{k + 1} {vid}  ({score:.3f})", CORRECT if ok else "black")
+                mark = "✔ " if ok else "twin " if is_twin else ""
+                edge = CORRECT if ok else TWIN if is_twin else WRONG
+                _tile(ax, media.frame(vid, None), label, edge, f"{mark}#{k + 1} {vid}  ({score:.3f})",
+                      edge if edge != WRONG else "black")
             color = (colors or {}).get(name, "black")
-            row[0].set_ylabel(name, fontsize=12, fontweight="bold", color=color, rotation=90, labelpad=8)
+            ylabel = name
+            if twin:
+                ylabel += f"\ncorrect #{e['video_rank']}\ntwin #{e['twin_rank']}"
+            row[0].set_ylabel(ylabel, fontsize=11, fontweight="bold", color=color, rotation=90, labelpad=8)
             row[0].yaxis.label.set_visible(True)
     shows = "middle frame" if media.videos else "no video files: id and first caption"
-    fig.suptitle(f"Text → video: top-5 retrieved test videos ({shows}; green border = a correct video)",
-                 fontsize=13)
+    twins = any("twin" in e for e in entries)
+    fig.suptitle(f"Text → video: top-5 retrieved test videos ({shows}; green border = a correct video"
+                 + ("; orange = its binding twin; left: the ranks of both" if twins else "") + ")", fontsize=13)
     return fig
 
 

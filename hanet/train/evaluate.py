@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hanet import concept_metrics, metrics
+from hanet import concept_metrics, metrics, slice_metrics
 from hanet.config import from_dict
 from hanet.errors import HanetError
 from hanet.io import atomic_path, read_json, write_json
@@ -106,18 +106,43 @@ def term_metrics(per_term: dict[str, torch.Tensor], fused: dict, data: SplitData
     return out
 
 
-def examples(data: SplitData, sim: torch.Tensor, ve, concept_names: dict, k: int = NUM_EXAMPLES) -> dict:
-    """Top-5 videos of a few evenly spaced test captions; top concepts of a few test videos."""
-    queries = np.linspace(0, sim.shape[1] - 1, min(k, sim.shape[1])).round().astype(int)
+def example_queries(positives: torch.Tensor, k: int, twin: torch.Tensor | None = None) -> list[int]:
+    """``k`` evenly spaced caption queries; with ``twin`` ((Nv,) twin rows, -1 none) only captions of a
+    video whose binding twin is in the split and that are not captions of the twin (the fine-grained
+    case), when there are any."""
+    pool = torch.arange(positives.shape[1])
+    if twin is not None:
+        t = twin.clamp(min=0)
+        ok = (positives & (twin >= 0)[:, None] & ~positives[t]).any(0)  # (Nu,)
+        if ok.any():
+            pool = torch.nonzero(ok).flatten()
+    picks = np.linspace(0, pool.numel() - 1, min(k, pool.numel())).round().astype(int)
+    return [int(pool[i]) for i in picks]
+
+
+def examples(data: SplitData, sim: torch.Tensor, ve, concept_names: dict, k: int = NUM_EXAMPLES,
+             twin: torch.Tensor | None = None) -> dict:
+    """Top-5 videos of a few evenly spaced test captions (with ``twin``: captions whose video's binding
+    twin is in the split, each entry naming the twin); top concepts of a few test videos."""
     captions = data.unique_captions
     t2v = []
-    for q in queries.tolist():
+    for q in example_queries(data.positives, k, twin):
         top = torch.topk(sim[:, q], min(5, sim.shape[0]))
-        t2v.append({
+        pos = torch.nonzero(data.positives[:, q]).flatten().tolist()
+        entry = {
             "caption": captions[q],
-            "positives": [data.video_ids[v] for v in torch.nonzero(data.positives[:, q]).flatten().tolist()],
+            "positives": [data.video_ids[v] for v in pos],
             "top": [[data.video_ids[v], round(float(s), 5)] for s, v in zip(top.values.tolist(), top.indices.tolist())],
-        })
+        }
+        if twin is not None:
+            pairs = [(v, int(twin[v])) for v in pos if int(twin[v]) >= 0 and not bool(data.positives[int(twin[v]), q])]
+            if pairs:
+                v, t = pairs[0]
+                entry |= {"video": data.video_ids[v], "video_score": round(float(sim[v, q]), 5),
+                          "video_rank": int((sim[:, q] > sim[v, q]).sum()) + 1,
+                          "twin": data.video_ids[t], "twin_score": round(float(sim[t, q]), 5),
+                          "twin_rank": int((sim[:, q] > sim[t, q]).sum()) + 1}
+        t2v.append(entry)
     out = {"t2v": t2v, "concepts": []}
     action_probs = getattr(ve, "action_probs", None)
     if action_probs is None or not concept_names:
@@ -137,16 +162,33 @@ def examples(data: SplitData, sim: torch.Tensor, ve, concept_names: dict, k: int
     return out
 
 
-def write_results(out_dir: Path, result: dict, prov: dict, data: SplitData) -> None:
-    """ranks.npz (per-query ranks with the query keys) then metrics.json, the job's marker of completion."""
+def twin_rows(phenomena: dict | None, video_ids: list[str]) -> torch.Tensor | None:
+    """(Nv,) long: the row of each video's binding twin in ``video_ids``, -1 for none; None
+    without phenomena (``prepared/phenomena.json``, synthetic data only)."""
+    if phenomena is None:
+        return None
+    row = {v: i for i, v in enumerate(video_ids)}
+    videos = phenomena.get("videos", {})
+    return torch.tensor([row.get(videos.get(v, {}).get("twin"), -1) for v in video_ids], dtype=torch.long)
+
+
+def write_results(out_dir: Path, result: dict, prov: dict, data: SplitData, twin: torch.Tensor | None = None) -> None:
+    """ranks.npz (per-query ranks with the query keys; with ``twin`` outcomes, ``t2v_twin``) then
+    metrics.json, the job's marker of completion."""
     ranks = result["ranks"]
+    extra = {} if twin is None else {"t2v_twin": twin.numpy()}
     with atomic_path(out_dir / "ranks.npz") as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, t2v_rank=ranks["t2v"], v2t_rank=ranks["v2t"],
-                                t2v_query=np.array(data.unique_captions), v2t_query=np.array(data.video_ids))
+                                t2v_query=np.array(data.unique_captions), v2t_query=np.array(data.video_ids),
+                                **extra)
     body = {k: result[k] for k in ("t2v", "v2t", "rsum")}
     if "concepts" in result:
         body["concepts"] = result["concepts"]
+    if twin is not None:
+        score, n = slice_metrics.twin_score(twin)
+        body["twins"] = {"discrimination": score, "captions": n, "rule": slice_metrics.__doc__.split("\n\n")[1]
+                         .replace("\n", " ")}
     body["provenance"] = prov
     write_json(out_dir / "metrics.json", body)
 
@@ -177,7 +219,7 @@ def check_compatible(path: Path, cfg, dims: dict) -> None:
 
 
 def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: Path, device_name: str,
-        terms: bool = False) -> dict:
+        terms: bool = False, phenomena: Path | None = None) -> dict:
     start = time.time()
     state = load_checkpoint(checkpoint)
     cfg = from_dict(state["config"])
@@ -188,7 +230,8 @@ def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: P
     data = load_split(data_dir, features, split, cfg.model)
     result, sim, ve, per_term = evaluate_split(model, data, cfg.train, device, terms)
     concept_names = read_json(data_dir / "text" / "concepts.json") if cfg.model.concept_branch else {}
-    write_json(out_dir / "examples.json", examples(data, sim, ve, concept_names))
+    twin = twin_rows(read_json(phenomena) if phenomena is not None else None, data.video_ids)
+    write_json(out_dir / "examples.json", examples(data, sim, ve, concept_names, twin=twin))
     prov = provenance(cfg, state.get("seed"), device, extra={
         "split": split, "checkpoint": str(checkpoint), "best_epoch": state.get("epoch"),
         "train_seconds": state.get("train_seconds"), "eval_seconds": round(time.time() - start, 2),
@@ -197,7 +240,8 @@ def run(checkpoint: Path, data_dir: Path, features: Path, split: str, out_dir: P
         "num_videos": len(data.video_ids), "num_unique_captions": int(data.unique.numel()),
         "tie_rule": metrics.TIE_RULE,
     })
-    write_results(out_dir, result, prov, data)
+    outcomes = None if twin is None else slice_metrics.twin_outcomes(sim, data.positives, twin)  # (Nu,)
+    write_results(out_dir, result, prov, data, outcomes)
     if per_term is not None:
         write_json(out_dir / f"terms_{split}.json", per_term)
     return result
@@ -212,10 +256,12 @@ def cli(argv: list[str]) -> None:
     p.add_argument("--out-dir", type=Path, required=True, help="run folder for metrics.json, ranks.npz, examples.json")
     p.add_argument("--device", default="config", help="auto | cpu | cuda[:N] | config (the run's train.device)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
+    p.add_argument("--phenomena", type=Path, help="prepared/phenomena.json (synthetic data): adds the binding-twin "
+                   "discrimination to metrics.json and ranks.npz, and picks twin captions as retrieval examples")
     p.add_argument("--terms", action="store_true",
                    help="also write terms_<split>.json: the metrics of every score term alone")
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
-    r = run(a.checkpoint, a.data, a.features, a.split, a.out_dir, a.device, a.terms)
+    r = run(a.checkpoint, a.data, a.features, a.split, a.out_dir, a.device, a.terms, a.phenomena)
     print(f"{a.split}: t2v R@1 {r['t2v']['r1']:.2f}  v2t R@1 {r['v2t']['r1']:.2f}  rsum {r['rsum']:.2f}")

@@ -86,7 +86,16 @@ def get_final_outputs():
             out.append(f"results/{dataset}/frames.png")
         if config["data"][dataset]["kind"] in ("msrvtt", "vatex", "release"):  # next to the published numbers
             out.append(f"results/{dataset}/reference.md")
+        if config["data"][dataset]["kind"] == "synthetic":  # phenomenon slices (ground truth of the world)
+            out.append(f"results/{dataset}/slices.md")
     return out
+
+
+def get_phenomena(wildcards):
+    """prepared/phenomena.json of a synthetic dataset (caption tags for slices and twin examples); [] otherwise."""
+    if dataset_cfg(wildcards)["kind"] != "synthetic":
+        return []
+    return [f"resources/{wildcards.dataset}/prepared/phenomena.json"]
 
 
 def comparison_flags(with_compare=True):

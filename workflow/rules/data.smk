@@ -43,6 +43,22 @@ rule prepare_msrvtt_format:
         "hanet prepare --annotation {input.annotation} --videos-dir {input.videos} --out {params.out} > {log} 2>&1"
 
 
+rule synth_phenomena:
+    input:
+        annotation="resources/{dataset}/raw/annotation.json",
+    output:
+        "resources/{dataset}/prepared/phenomena.json",
+    log:
+        "logs/{dataset}/phenomena.log",
+    wildcard_constraints:
+        dataset=datasets_of_kind("synthetic"),
+    conda:
+        "../envs/hanet.yaml"
+    threads: 1
+    shell:
+        "hanet phenomena --annotation {input.annotation} --out {output} > {log} 2>&1"
+
+
 # Your own data (kind `folder`): features.h5 + captions.json + splits/ from config `folder` (README,
 # "Your own data"); the captions are parsed by parse_captions like any other dataset's.
 def folder_inputs(wildcards):

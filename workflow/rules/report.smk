@@ -53,6 +53,35 @@ rule plots:
         "--prepared {params.prepared} --features {input.features} > {log} 2>&1"
 
 
+rule slices:
+    input:
+        metrics=get_run_metrics,
+        ranks=lambda w: [m.replace("metrics.json", "ranks.npz") for m in get_run_metrics(w)],
+        phenomena="resources/{dataset}/prepared/phenomena.json",
+    output:
+        md=report("results/{dataset}/slices.md", caption="../report/slices_md.rst", category="{dataset}",
+                  subcategory="tables"),
+        csv="results/{dataset}/slices.csv",
+        twins="results/{dataset}/twins.csv",
+        png=report("results/{dataset}/plots/slices.png", caption="../report/slices.rst", category="{dataset}",
+                   subcategory="figures"),
+    log:
+        "logs/{dataset}/slices.log",
+    params:
+        runs=lambda w, output: Path(output.md).parent,
+        variants=",".join(VARIANTS),
+        seeds=",".join(map(str, SEEDS)),
+        baseline=comparison_flags(with_compare=False),
+    wildcard_constraints:
+        dataset=datasets_of_kind("synthetic"),
+    conda:
+        "../envs/hanet.yaml"
+    threads: 1
+    shell:
+        "hanet slices --runs {params.runs} --phenomena {input.phenomena} --out {params.runs} "
+        "--variants {params.variants} --seeds {params.seeds} {params.baseline} > {log} 2>&1"
+
+
 rule frames_figure:
     input:
         manifest="resources/{dataset}/prepared/videos.json",
