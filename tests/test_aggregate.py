@@ -145,3 +145,13 @@ def test_concept_accuracy_columns_blank_without_a_concept_branch(tmp_path):
 def test_no_concept_section_without_concept_runs(runs, tmp_path):
     aggregate(runs, tmp_path / "out", n_boot=50)
     assert "Concept accuracy" not in (tmp_path / "out" / "ablation.md").read_text()
+
+
+def test_resolvable_difference_printed_under_the_table(runs, tmp_path):
+    table = aggregate(runs, tmp_path / "out", n_boot=100)
+    row = table.set_index("variant").loc["no_local"]
+    half = (row["delta_rsum_hi"] - row["delta_rsum_lo"]) / 2
+    md = (tmp_path / "out" / "ablation.md").read_text()
+    assert f"are ±{half:.1f} rsum wide at the median" in md
+    std = table.set_index("variant").loc["full", "rsum_std"]
+    assert f"Seed std of `full` rsum: {std:.1f}." in md

@@ -73,6 +73,22 @@ def separation_markdown(separated: list[dict]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def resolvable_line(table: pd.DataFrame, baseline: str) -> str:
+    """One sentence on the smallest rsum difference this table resolves: the half-widths of the
+    paired 95% intervals of the rsum differences against the baseline, and the baseline's seed std."""
+    rows = table[(table["variant"] != "chance") & table["delta_rsum_lo"].notna()] \
+        if "delta_rsum_lo" in table.columns else table.iloc[:0]
+    if rows.empty:
+        return ""
+    half = ((rows["delta_rsum_hi"] - rows["delta_rsum_lo"]) / 2.0).to_numpy()
+    base = table[table["variant"] == baseline]
+    std = float(base["rsum_std"].iloc[0]) if len(base) else float("nan")
+    return (f"**Resolvable difference**: the paired 95% intervals of the rsum differences against `{baseline}` "
+            f"are ±{float(pd.Series(half).median()):.1f} rsum wide at the median (±{half.min():.1f} to "
+            f"±{half.max():.1f}); a difference well inside that is not resolved by this test set and these "
+            f"seeds. Seed std of `{baseline}` rsum: {_num(std)}.\n")
+
+
 def concept_markdown(table: pd.DataFrame, info: dict) -> str:
     """The concept-accuracy section of ablation.md; '' when no variant has a concept branch."""
     cols = [c for c in CONCEPT_COLUMNS if f"{c}_mean" in table.columns]
@@ -110,6 +126,9 @@ def write_markdown(path: Path, table: pd.DataFrame, info: dict, separated: list[
         cells += _metric_cells(row, "±") + [delta_cell(row, "t2v_r1"), delta_cell(row, "rsum")]
         lines.append("| " + " | ".join(cells) + " |")
     text = "# Ablation results\n\n" + "\n".join(lines) + "\n\n" + caption(info) + "\n"
+    resolvable = resolvable_line(table, info["baseline"])
+    if resolvable:
+        text += "\n" + resolvable
     concepts = concept_markdown(table, info)
     if concepts:
         text += "\n" + concepts
