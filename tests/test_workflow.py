@@ -63,6 +63,19 @@ def test_run_writes_every_contract_file(finished):
     assert "global_only" in (finished / "results/synth_tiny/ablation.md").read_text()
 
 
+def test_run_writes_concept_accuracy_and_phenomenon_slices(finished):
+    full = json.loads((finished / "results/synth_tiny/full/seed0/metrics.json").read_text())
+    assert set(full["concepts"]) == {"video", "caption", "tie_rule"} and "twins" in full
+    assert "concepts" not in json.loads((finished / "results/synth_tiny/global_only/seed0/metrics.json").read_text())
+    assert "## Concept accuracy" in (finished / "results/synth_tiny/ablation.md").read_text()
+    phen = json.loads((finished / "resources/synth_tiny/prepared/phenomena.json").read_text())
+    assert set(phen["phenomena"]) == {"twin", "temporal", "partial", "distractor", "objects"}
+    md = (finished / "results/synth_tiny/slices.md").read_text()
+    assert "| all |" in md and "`global_only`" in md
+    for name in ("slices.csv", "twins.csv", "plots/slices.png"):
+        assert (finished / "results/synth_tiny" / name).is_file(), name
+
+
 def test_results_are_readable_by_group_and_others(finished):
     """Under umask 022 every file the run wrote under results/ is 0644, like any other file."""
     files = [p for p in (finished / "results").rglob("*") if p.is_file()]
