@@ -43,9 +43,9 @@ from hanet.device import resolve_device
 
 
 def adam(params, lr: float) -> torch.optim.Adam:
-    """Adam with the fused update (one kernel over all parameters: faster than the per-tensor
-    loop, see "Adam: loop vs fused" in benchmarks/bench_choices.py) where this torch and device
-    support it (CPU since torch 2.4), else the default implementation. Same update rule."""
+    """torch's Adam with its fused update (one kernel over all parameters) where this torch and
+    device support it (CPU since torch 2.4), else the default implementation. Same update rule
+    (a test checks it)."""
     params = list(params)
     try:
         return torch.optim.Adam(params, lr=lr, fused=True)
