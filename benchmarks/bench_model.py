@@ -46,7 +46,12 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def bench_train(cfg: ModelConfig, device, batches: int, batch: int = 64) -> tuple[list[float], float]:
+def autocast(device, bf16: bool):
+    """train.bf16: bfloat16 autocast of the encoders (scoring and the concept BCE stay fp32)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
+
+
+def bench_train(cfg: ModelConfig, device, batches: int, batch: int = 64, bf16: bool = False) -> tuple[list[float], float]:
     """Training pairs/s of each of ``batches`` timed steps (after one warm-up step), and the
     multiply-adds of one step (matrix products and convolutions, forward and backward, counted
     by torch's FlopCounterMode on the warm-up step). Videos have 8-20 valid frames and captions
@@ -60,7 +65,8 @@ def bench_train(cfg: ModelConfig, device, batches: int, batch: int = 64) -> tupl
              random_targets(cfg, batch, g).to(device)) for _ in range(batches + 1)]
 
     def step(v, t, y):
-        out = model(v, t, y)
+        with autocast(device, bf16):
+            out = model(v, t, y)
         opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         opt.step()
@@ -119,7 +125,7 @@ def scoring_macs(cfg: ModelConfig, ve: VideoEmbedding, te: TextEmbedding) -> tup
 
 
 def bench_eval(cfg: ModelConfig, device, n_videos: int, n_texts: int, video_chunk: int, text_chunk: int,
-               repeat: int) -> tuple[float, list[dict], float]:
+               repeat: int, bf16: bool = False) -> tuple[float, list[dict], float]:
     """Oracle error, then ``repeat`` timed evaluations (encode videos, encode captions, score)."""
     torch.manual_seed(0)
     model = HANet(cfg).to(device).eval()
@@ -134,10 +140,12 @@ def bench_eval(cfg: ModelConfig, device, n_videos: int, n_texts: int, video_chun
     for _ in range(repeat):
         sync(device)
         t0 = time.perf_counter()
-        ve = encode_videos(model, videos, 256, device)
+        with autocast(device, bf16):
+            ve = encode_videos(model, videos, 256, device)
         sync(device)
         t1 = time.perf_counter()
-        te = encode_texts(model, texts, 256, device)
+        with autocast(device, bf16):
+            te = encode_texts(model, texts, 256, device)
         sync(device)
         t2 = time.perf_counter()
         scores = score_matrix(model, ve, te, video_chunk=video_chunk, text_chunk=text_chunk)
@@ -170,6 +178,7 @@ def main(argv=None) -> None:
     ap.add_argument("--text-chunk", type=int, default=2048)
     ap.add_argument("--train-batches", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=3, help="timed evaluation passes per preset")
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast encoders, as train.bf16 (CUDA)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
@@ -180,15 +189,15 @@ def main(argv=None) -> None:
         cfg = ModelConfig(**PRESETS[name])
         # training first, as a training job runs it: in a process that has not yet held a
         # full-size evaluation's embeddings; the GEMM rate is sampled between the two as well
-        train_rates, train_macs = bench_train(cfg, device, args.train_batches)
+        train_rates, train_macs = bench_train(cfg, device, args.train_batches, bf16=args.bf16)
         rates.append(gemm_rate(device))
         err, runs, macs = bench_eval(cfg, device, args.eval_videos, args.eval_texts, args.video_chunk,
-                                     args.text_chunk, args.repeat)
+                                     args.text_chunk, args.repeat, args.bf16)
         print(f"[{name}] score_matrix vs loop oracle: max rel. error {err:.2e}", flush=True)
         rows.append((name, train_rates, runs))
         rates.append(gemm_rate(device))
         floors.append((name, macs, train_macs))
-    print(f"\ndevice={device} threads={args.threads} eval subset={args.eval_videos}x{args.eval_texts} x{args.repeat} "
+    print(f"\ndevice={device} bf16={args.bf16} threads={args.threads} eval subset={args.eval_videos}x{args.eval_texts} x{args.repeat} "
           f"chunks={args.video_chunk}/{args.text_chunk} train batches={args.train_batches}x64 torch={torch.__version__}")
     print(f"machine speed: 2048^3 fp32 GEMM at {min(rates):.0f}-{max(rates):.0f} GMAC/s (measured before, between "
           f"and after the training and evaluation of each preset; shared machines vary, so compare figures from one run)")
