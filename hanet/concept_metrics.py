@@ -85,15 +85,18 @@ def chance(targets: Tensor, k: int, mask: Tensor | None = None) -> tuple[float, 
     return map_chance, p_chance
 
 
-def summary(scores: Tensor, targets: Tensor, k: int, mask: Tensor | None = None) -> dict[str, float]:
-    """{"map", "p_at_k", "k", "map_chance", "p_at_k_chance", "rows", "concepts"} in percent (k, rows, concepts: counts)."""
+def summary(scores: Tensor, targets: Tensor, k: int, mask: Tensor | None = None) -> dict[str, float | None]:
+    """{"map", "p_at_k", "k", "map_chance", "p_at_k_chance", "rows", "concepts"} in percent (k, rows,
+    concepts: counts); mAP is None (JSON null) when no concept has a positive row."""
     k = max(1, min(int(k), scores.shape[1]))
     map_c, p_c = chance(targets, k, mask)
     ap = average_precision(scores, targets, mask)
-    return {"map": 100.0 * mean_ap(scores, targets, mask),
-            "p_at_k": 100.0 * float(precision_at_k(scores, targets, k, mask).mean()), "k": k,
-            "map_chance": 100.0 * map_c, "p_at_k_chance": 100.0 * p_c,
-            "rows": int(scores.shape[0]), "concepts": int((~ap.isnan()).sum())}
+    ap = ap[~ap.isnan()]
+    pct = lambda x: None if math.isnan(x) else 100.0 * x  # noqa: E731
+    return {"map": pct(float(ap.mean())) if ap.numel() else None,
+            "p_at_k": pct(float(precision_at_k(scores, targets, k, mask).mean())), "k": k,
+            "map_chance": pct(map_c), "p_at_k_chance": pct(p_c),
+            "rows": int(scores.shape[0]), "concepts": int(ap.numel())}
 
 
 def video_targets(own: Tensor, mask: Tensor, caption_video: Tensor, num_videos: int) -> Tensor:

@@ -98,3 +98,9 @@ def test_concept_accuracy_perfect_and_constant():
         for key in ("verbs", "nouns"):
             s = out0[level][key]
             assert s["map"] == pytest.approx(s["map_chance"]) and s["p_at_k"] == pytest.approx(s["p_at_k_chance"])
+
+
+def test_summary_without_any_positive_is_null_not_nan():
+    out = cm.summary(torch.rand(3, 4), torch.zeros(3, 4), 2)
+    assert out["map"] is None and out["map_chance"] is None and out["concepts"] == 0
+    assert out["p_at_k"] == 0.0

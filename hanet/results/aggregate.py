@@ -52,7 +52,7 @@ def summary_frame(runs: list[Run], variants: list[str]) -> pd.DataFrame:
             mean, std, _ = mean_std([r.metrics[col] for r in mine])
             row[f"{col}_mean"], row[f"{col}_std"] = mean, std
         for col in CONCEPT_COLUMNS:  # blank (NaN) for a variant without a concept branch
-            mean, std, _ = mean_std([r.concepts[col] for r in mine if col in r.concepts])
+            mean, std, _ = mean_std([r.concepts[col] for r in mine if col in r.concepts and r.concepts[col] == r.concepts[col]])
             row[f"{col}_mean"], row[f"{col}_std"] = mean, std
         rows.append(row)
     return pd.DataFrame(rows)

@@ -107,6 +107,11 @@ def flat_metrics(obj: Any, path: Path) -> dict[str, float]:
     return out
 
 
+def _optional_number(value: Any, path: Path, key: str) -> float:
+    """A number, or NaN for null (e.g. a concept mAP when no test concept has a positive)."""
+    return float("nan") if value is None else _number(value, path, key)
+
+
 def concept_metrics(obj: dict, path: Path) -> tuple[dict[str, float], dict[str, float]]:
     """CONCEPT_COLUMNS (and their chance levels) from a metrics.json body; empty without a concept branch."""
     block = obj.get("concepts")
@@ -119,8 +124,8 @@ def concept_metrics(obj: dict, path: Path) -> tuple[dict[str, float], dict[str, 
                 s = block[lvl][key + "s"]
                 for m, name in (("map", "map"), ("pk", "p_at_k")):
                     col = f"concept_{lvl}_{key}_{m}"
-                    values[col] = _number(s[name], path, f"concepts.{lvl}.{key}s.{name}")
-                    chance[col] = _number(s[name + "_chance"], path, f"concepts.{lvl}.{key}s.{name}_chance")
+                    values[col] = _optional_number(s[name], path, f"concepts.{lvl}.{key}s.{name}")
+                    chance[col] = _optional_number(s[name + "_chance"], path, f"concepts.{lvl}.{key}s.{name}_chance")
                 chance[f"k_{key}"] = int(_number(s["k"], path, f"concepts.{lvl}.{key}s.k"))
     except (KeyError, TypeError):
         raise HanetError(f"{path}: malformed 'concepts' block (expected video/caption x verbs/nouns "
