@@ -9,7 +9,6 @@ captions and the top concepts of a few videos, for the report's figures).
 from __future__ import annotations
 
 import argparse
-import pickle
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from hanet.model.embeddings import TextEmbedding, VideoEmbedding
 from hanet.model.hanet import HANet
 from hanet.model.inputs import TextInput, VideoInput
 from hanet.model.retrieval import score_matrix
+from hanet.train.checkpoint import load_tensors
 from hanet.train.data import SplitData, load_split, model_dims, take, trim_frames, trim_words
 from hanet.device import resolve_device
 from hanet.train.provenance import provenance
@@ -196,15 +196,7 @@ def write_results(out_dir: Path, result: dict, prov: dict, data: SplitData, twin
 def load_checkpoint(path: Path) -> dict:
     """A project checkpoint (``best.pt`` / ``last.pt``), read with ``weights_only=True``: a file
     that holds anything but tensors and plain values is refused, never executed."""
-    if not path.is_file():
-        raise HanetError(f"{path}: checkpoint not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise HanetError(f"{path}: refused: not a plain-tensor checkpoint ({str(err).splitlines()[0][:200]})") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as err:
-        raise HanetError(f"{path}: unreadable or truncated checkpoint ({str(err).splitlines()[0][:200]}); "
-                         "delete it and re-run the job that wrote it") from None
+    state = load_tensors(path, "; delete it and re-run the job that wrote it")
     if not isinstance(state, dict) or "model" not in state or "config" not in state:
         raise HanetError(f"{path}: not a hanet checkpoint (expected keys 'model' and 'config')")
     return state

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import pickle
 from pathlib import Path
 
 import torch
@@ -19,18 +18,12 @@ from hanet.errors import HanetError
 from hanet.io import atomic_path, read_json
 from hanet.model.hanet import HANet
 from hanet.model.public import config_from_public, load_public_state
+from hanet.train.checkpoint import load_tensors
 
 
 def read_public(path: Path) -> dict:
     """A public checkpoint (full or partial), tensors only."""
-    if not path.is_file():
-        raise HanetError(f"{path}: file not found")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise HanetError(f"{path}: refused: not a plain-tensor checkpoint ({str(err).splitlines()[0][:200]})") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as err:
-        raise HanetError(f"{path}: unreadable checkpoint ({str(err).splitlines()[0][:200]})") from None
+    ckpt = load_tensors(path)
     if not isinstance(ckpt, dict) or not any(k in ckpt for k in ("video_encoder", "text_encoder")):
         raise HanetError(f"{path}: not a public HANet checkpoint (expected keys video_encoder / text_encoder)")
     return ckpt
