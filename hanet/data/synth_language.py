@@ -211,7 +211,8 @@ def _two_objects(rng: np.random.Generator, o1: Obj, o2: Obj, amb: float = 0.0):
     return first + _pick(rng, (["while"], ["and"])) + second, named, False
 
 
-def caption_with_mention(rng: np.random.Generator, clip: Clip, ambiguity: float = AMBIGUITY) -> tuple[list[str], Mention]:
+def caption_with_mention(rng: np.random.Generator, clip: Clip,
+                         ambiguity: float = AMBIGUITY) -> tuple[list[str], Mention]:
     """Tokens of one caption of ``clip`` and what it names (the same draws as ``caption_tokens``)."""
     amb = ambiguity
     acting = [o for o in clip.objects if not o.distractor]

@@ -137,7 +137,8 @@ def _delta(row: pd.Series, key: str) -> str:
     d = row.get(f"d_{key}", np.nan)
     if d is None or np.isnan(d):
         return "–"
-    return f"{d:+.1f} [{row[f'd_{key}_lo']:+.1f}, {row[f'd_{key}_hi']:+.1f}]" + ("†" if row[f"p_{key}"] < 0.05 else "")
+    mark = "†" if row[f"p_{key}"] < 0.05 else ""
+    return f"{d:+.1f} [{row[f'd_{key}_lo']:+.1f}, {row[f'd_{key}_hi']:+.1f}]{mark}"
 
 
 def markdown(sl: pd.DataFrame, tw: pd.DataFrame, baseline: str, descriptions: dict, n_boot: int) -> str:
@@ -149,8 +150,8 @@ def markdown(sl: pd.DataFrame, tw: pd.DataFrame, baseline: str, descriptions: di
                  "|---|--:|" + "--:|" * len(variants)]
         for name in SLICES:
             rows = sl[sl["slice"] == name].set_index("variant")
-            lines.append(f"| {name} | {int(rows['captions'].iloc[0])} | "
-                         + " | ".join(_cell(rows.loc[v, f"r{k}_mean"], rows.loc[v, f"r{k}_std"]) for v in variants) + " |")
+            cells = [_cell(rows.loc[v, f"r{k}_mean"], rows.loc[v, f"r{k}_std"]) for v in variants]
+            lines.append(f"| {name} | {int(rows['captions'].iloc[0])} | " + " | ".join(cells) + " |")
         out += [f"## R@{k} per slice (mean ± std over seeds)\n", "\n".join(lines), ""]
         if others:
             lines = ["| slice | " + " | ".join(f"`{v}`" for v in others) + " |", "|---|" + "--:|" * len(others)]

@@ -187,8 +187,8 @@ def write_results(out_dir: Path, result: dict, prov: dict, data: SplitData, twin
         body["concepts"] = result["concepts"]
     if twin is not None:
         score, n = slice_metrics.twin_score(twin)
-        body["twins"] = {"discrimination": score if n else None, "captions": n, "rule": slice_metrics.__doc__.split("\n\n")[1]
-                         .replace("\n", " ")}
+        rule = slice_metrics.__doc__.split("\n\n")[1].replace("\n", " ")
+        body["twins"] = {"discrimination": score if n else None, "captions": n, "rule": rule}
     body["provenance"] = prov
     write_json(out_dir / "metrics.json", body)
 
