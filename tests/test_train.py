@@ -272,3 +272,10 @@ def test_evaluate_with_phenomena_writes_twin_outcomes_and_twin_examples(dataset,
     assert metrics["twins"]["discrimination"] == pytest.approx(100 * np.nanmean(outcomes))
     ex = json.loads((out / "examples.json").read_text())["t2v"]
     assert ex and all(e["twin"] in test_ids[:2] and e["video"] in test_ids[:2] and e["twin"] != e["video"] for e in ex)
+
+
+def test_train_log_has_validation_concept_accuracy(dataset, tmp_path):
+    out = tmp_path / "run"
+    train(dataset, dataset / "features.h5", None, TINY_OVERRIDES, 7, out, "cpu", 1)
+    header = (out / "train_log.csv").read_text().splitlines()[0].split(",")
+    assert {"val_concept_video_verbs_map", "val_concept_caption_nouns_map"} <= set(header)

@@ -222,7 +222,8 @@ def train(data_dir: Path, features: Path, ablation: Path | None, overrides: dict
         state["rows"].append({
             "epoch": epoch, "step": state["step"], **{f"train_{k}": round(v, 6) for k, v in terms.items()},
             **{f"val_{d}_{m}": round(val[d][m], 4) for d in ("t2v", "v2t") for m in val[d]},
-            "val_rsum": round(val["rsum"], 4), "seconds": round(time.time() - started, 2),
+            "val_rsum": round(val["rsum"], 4), **concept_columns(val.get("concepts")),
+            "seconds": round(time.time() - started, 2),
         })
         _write_log(state["rows"], out_dir / "train_log.csv")
         _save({"model": model.state_dict(), "optimizer": opt.state_dict(), "state": state, "rng": _rng_state(),
@@ -239,6 +240,15 @@ def train(data_dir: Path, features: Path, ablation: Path | None, overrides: dict
     print(f"best validation rsum {state['best_rsum']:.2f} at epoch {state['best_epoch']} "
           f"({state['epoch']} epochs, {state['train_seconds']:.0f} s)")
     return summary
+
+
+def concept_columns(concepts: dict | None) -> dict:
+    """Validation concept mAP of the video and caption concept vectors (train_log.csv columns)."""
+    if not concepts:
+        return {}
+    return {f"val_concept_{side}_{kind}_map": (None if concepts[side][kind]["map"] is None
+                                               else round(concepts[side][kind]["map"], 4))
+            for side in ("video", "caption") for kind in ("verbs", "nouns")}
 
 
 def epoch_line(row: dict, device: torch.device) -> str:
