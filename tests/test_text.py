@@ -143,3 +143,27 @@ def test_val_only_word_never_becomes_concept(tiny_prepared, tmp_path):
     assert "wobble" not in concepts["verbs"] and len(concepts["verbs"]) > 5
     with pytest.raises(HanetError, match="--treebank"):
         parse_dataset(prepared, tmp_path / "t2", "synthetic", None, progress=False)
+
+
+def test_public_concept_rule_counts_every_occurrence_and_breaks_ties_in_reverse():
+    """The public concept_frequency.py: VB / NN words as written, other forms lemmatised,
+    every occurrence counted, ties by (count, word) descending."""
+    from hanet.text.prepare import CaptionParser
+
+    tags = {"a": "DT", "man": "NN", "men": "NNS", "runs": "VBZ", "run": "VB", "dogs": "NNS", "and": "CC", ".": "."}
+    lemma = {("men", "NNS"): "man", ("runs", "VBZ"): "run", ("dogs", "NNS"): "dog"}
+
+    class Tagger:
+        def tag(self, tokens):
+            return [(t, tags[t]) for t in tokens]
+
+    parser = CaptionParser(Tagger(), lambda w, t: lemma.get((w, t), w), frozenset({"a", "and"}), concept_rule="public")
+    parse = parser("a man and men run dogs .")
+    assert parse["noun_lemmas"] == ["man", "man", "dog"] and parse["verb_lemmas"] == ["run"]
+    parses = {"c1": {"verb_lemmas": ["run", "jump"], "noun_lemmas": ["man", "man", "dog"]},
+              "c2": {"verb_lemmas": ["jump"], "noun_lemmas": ["cat", "dog"]}}
+    public = build_concepts(["c1", "c2"], parses, 5, 5, rule="public")
+    assert public == {"verbs": ["jump", "run"], "nouns": ["man", "dog", "cat"]}  # man 2 = dog 2: 'man' > 'dog'
+    project = build_concepts(["c1", "c2"], {k: {f: list(dict.fromkeys(v)) for f, v in p.items()}
+                                            for k, p in parses.items()}, 5, 5)
+    assert project == {"verbs": ["jump", "run"], "nouns": ["dog", "cat", "man"]}  # dog in 2 captions, man in 1

@@ -1,9 +1,13 @@
 """`hanet parse`: prepared captions -> text/ (parses, vocabulary, concepts, labels).
 
 Writes (docs/interfaces.md): ``vocab.json`` (train captions), ``parses.json`` (one parse
-per unique caption), ``concepts.json`` (top-K verb / noun lemmas of TRAIN captions only,
-counted once per caption, ties broken alphabetically), ``labels.json`` (concept indices
-per caption) and ``tagger_report.json``.
+per unique caption), ``concepts.json`` (top-K verb / noun words of TRAIN captions only, by
+``--concept-rule``), ``labels.json`` (concept indices per caption) and ``tagger_report.json``.
+
+Concept rules: ``project`` counts each lemma once per caption and breaks ties alphabetically;
+``public`` follows the public HANet's ``data/concept_frequency.py``: every occurrence counts,
+a VB / NN word is kept as written and other verb / noun forms are lemmatised, and ties go by
+(count, word) descending.
 
 Taggers: ``synthetic`` trains NLTK's perceptron on ``--treebank`` (gold train captions)
 and lemmatizes from the treebank's lemma table; ``pretrained`` uses NLTK's tagger and
@@ -27,13 +31,19 @@ from hanet.text.stopwords import stop_words
 from hanet.text.tagger import accuracy, pretrained_tagger, tag, train_tagger
 from hanet.text.tokenize import tokenize
 
+CONCEPT_RULES = ("project", "public")
+PUNCTUATION = frozenset(",.:;?()[]&!*@#$%")  # the public concept_frequency.py's list
+
 
 class CaptionParser:
     """tokens -> tags -> lemmas -> role graph, plus concept candidates."""
 
-    def __init__(self, tagger, lemmatizer, stops: frozenset[str], max_verbs: int = 4, max_nouns: int = 6) -> None:
+    def __init__(self, tagger, lemmatizer, stops: frozenset[str], max_verbs: int = 4, max_nouns: int = 6,
+                 concept_rule: str = "project") -> None:
+        if concept_rule not in CONCEPT_RULES:
+            raise HanetError(f"parse: unknown concept rule {concept_rule!r} (one of {', '.join(CONCEPT_RULES)})")
         self.tagger, self.lemmatizer, self.stops = tagger, lemmatizer, stops
-        self.max_verbs, self.max_nouns = max_verbs, max_nouns
+        self.max_verbs, self.max_nouns, self.concept_rule = max_verbs, max_nouns, concept_rule
 
     def __call__(self, caption: str) -> dict:
         tokens = tokenize(caption)
@@ -42,6 +52,9 @@ class CaptionParser:
         nodes, edges = role_graph(tokens, pos, lemmas, self.max_verbs, self.max_nouns)
 
         def candidates(prefix: str) -> list[str]:
+            if self.concept_rule == "public":  # every occurrence; VB / NN as written, other forms lemmatised
+                return [w if t == prefix else lem for w, t, lem in zip(tokens, pos, lemmas)
+                        if t.startswith(prefix) and w not in self.stops and w not in PUNCTUATION]
             seen = [lem for lem, t in zip(lemmas, pos) if t.startswith(prefix) and lem not in self.stops and lem.isalpha()]
             return list(dict.fromkeys(seen))
 
@@ -56,12 +69,19 @@ def build_vocab(train_captions: list[str], parses: dict[str, dict], min_count: i
     return ["<pad>", "<unk>"] + words
 
 
-def build_concepts(train_captions: list[str], parses: dict[str, dict], num_verbs: int, num_nouns: int) -> dict:
-    """Top-K verb and noun lemmas over TRAIN captions (each caption counts a lemma once)."""
+def build_concepts(train_captions: list[str], parses: dict[str, dict], num_verbs: int, num_nouns: int,
+                   rule: str = "project") -> dict:
+    """Top-K verb and noun words over TRAIN captions (one entry per caption occurrence).
+    project: each caption counts a lemma once, ties alphabetical; public: every occurrence
+    counts, ties by (count, word) descending."""
     out = {}
     for key, field, k in (("verbs", "verb_lemmas", num_verbs), ("nouns", "noun_lemmas", num_nouns)):
-        counts = Counter(lem for c in train_captions for lem in set(parses[c][field]))
-        out[key] = sorted(counts, key=lambda w: (-counts[w], w))[:k]
+        if rule == "public":
+            counts = Counter(w for c in train_captions for w in parses[c][field])
+            out[key] = sorted(counts, key=lambda w: (counts[w], w), reverse=True)[:k]
+        else:
+            counts = Counter(lem for c in train_captions for lem in set(parses[c][field]))
+            out[key] = sorted(counts, key=lambda w: (-counts[w], w))[:k]
     return out
 
 
@@ -74,13 +94,13 @@ def build_labels(captions: dict[str, list[str]], parses: dict[str, dict], concep
 
 def parse_dataset(prepared: str | Path, out: str | Path, tagger: str = "synthetic", treebank: str | None = None,
                   nltk_data: str | None = None, num_verbs: int = 512, num_nouns: int = 1024, max_verbs: int = 4,
-                  max_nouns: int = 6, progress: bool = True, min_count: int = 1) -> dict:
+                  max_nouns: int = 6, progress: bool = True, min_count: int = 1, concept_rule: str = "project") -> dict:
     """Parse every unique caption of ``prepared/`` and write ``out/``; return the tagger report."""
     prepared, out = Path(prepared), Path(out)
     captions: dict[str, list[str]] = read_json(prepared / "captions.json")
     splits = {s: read_lines(prepared / "splits" / f"{s}.txt") for s in ("train", "val", "test")}
     check_prepared(captions, splits, prepared)  # duplicate / shared ids, missing or empty captions
-    report: dict = {"tagger": tagger}
+    report: dict = {"tagger": tagger, "concept_rule": concept_rule}
     if tagger == "synthetic":
         if not treebank:
             raise HanetError("parse: --tagger synthetic needs --treebank (from `hanet treebank`)")
@@ -94,12 +114,12 @@ def parse_dataset(prepared: str | Path, out: str | Path, tagger: str = "syntheti
     else:
         raise HanetError(f"parse: unknown tagger {tagger!r} (synthetic or pretrained)")
     report["lemmatizer"] = lemmatizer.name
-    parser = CaptionParser(pos_tagger, lemmatizer, stop_words(nltk_data), max_verbs, max_nouns)
+    parser = CaptionParser(pos_tagger, lemmatizer, stop_words(nltk_data), max_verbs, max_nouns, concept_rule)
     unique = list(dict.fromkeys(c for caps in captions.values() for c in caps))
     parses = {c: parser(c) for c in tqdm(unique, desc="parse", disable=not progress)}
 
     train_caps = [c for v in splits["train"] for c in captions[v]]
-    concepts = build_concepts(train_caps, parses, num_verbs, num_nouns)
+    concepts = build_concepts(train_caps, parses, num_verbs, num_nouns, concept_rule)
     if tagger == "synthetic":  # held-out accuracy against the generator's gold tags
         from hanet.data.synth_language import gold_tags
 
@@ -134,10 +154,13 @@ def cli(argv: list[str]) -> None:
     p.add_argument("--max-noun-nodes", type=int, default=6)
     p.add_argument("--min-count", type=int, default=1,
                    help="keep words seen at least this often in train captions (others map to <unk>)")
+    p.add_argument("--concept-rule", choices=CONCEPT_RULES, default="project",
+                   help="how concept words are counted: project (once per caption) or public (HANet's own rule)")
     p.add_argument("--no-progress", action="store_true")
     a = p.parse_args(argv)
     report = parse_dataset(a.prepared, a.out, a.tagger, a.treebank, a.nltk_data, a.num_verbs, a.num_nouns,
-                           a.max_verb_nodes, a.max_noun_nodes, progress=not a.no_progress, min_count=a.min_count)
+                           a.max_verb_nodes, a.max_noun_nodes, progress=not a.no_progress, min_count=a.min_count,
+                           concept_rule=a.concept_rule)
     if "heldout_val" in report:
         r = report["heldout_val"]
         print(f"tagger accuracy on held-out val captions: {r['accuracy']:.4f} ({r['tokens']} tokens)")
