@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "extract": ("hanet.features.extract", "extract per-frame features from video files into HDF5"),
     "frames": ("hanet.data.frames_figure", "draw a few videos as frame strips with their captions"),
     "parse": ("hanet.text.prepare", "tokenize, tag, lemmatize and parse captions; build vocabularies and concepts"),
+    "glove": ("hanet.text.glove", "GloVe word embeddings for a vocabulary, as a checkpoint for train.init_from"),
     "download": ("hanet.data.download", "download a file with resume and SHA-256 verification"),
     "msrvtt": ("hanet.data.msrvtt", "unpack and prepare MSR-VTT"),
     "vatex": ("hanet.data.vatex", "prepare VATEX captions, splits and I3D features"),

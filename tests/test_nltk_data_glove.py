@@ -41,3 +41,23 @@ def test_malformed_glove_line_named(tmp_path):
     (tmp_path / "g.txt").write_text("the 1 2 3\ndog 1 2\n")
     with pytest.raises(HanetError, match=r"g.txt:2: expected 3 values after 'dog', got 2"):
         load_glove(tmp_path / "g.txt", WORDS)
+
+
+def test_hanet_glove_writes_a_partial_checkpoint_that_initialises_the_embedding(tmp_path):
+    """`hanet glove` -> {"text_encoder": {"embedding.we.weight"}}: what train.init_from loads."""
+    import torch
+
+    from hanet.model import HANet, ModelConfig
+    from hanet.model.public import load_public_state
+    from hanet.text.glove import cli
+    from hanet.train.import_checkpoint import read_public
+
+    (tmp_path / "glove.txt").write_text("man 1 2 3\nball 4 5 6\nthe 0 0 1\n")
+    (tmp_path / "vocab.json").write_text('{"words": ["<pad>", "<unk>", "the", "man", "kite"]}')
+    out = tmp_path / "glove_init.th"
+    cli(["--glove", str(tmp_path / "glove.txt"), "--vocab", str(tmp_path / "vocab.json"), "--out", str(out)])
+    emb = read_public(out)["text_encoder"]["embedding.we.weight"]
+    assert emb.shape == (5, 3) and emb[3].tolist() == [1.0, 2.0, 3.0] and emb[2].tolist() == [0.0, 0.0, 1.0]
+    model = HANet(ModelConfig(ft_dim=4, dim=8, word_dim=3, vocab_size=5, num_verbs=3, num_nouns=3, se_reduction=2))
+    assert load_public_state(model, read_public(out), partial=True) == ["text.embed.weight"]
+    assert torch.equal(model.text.embed.weight.detach(), emb)

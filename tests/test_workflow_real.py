@@ -76,9 +76,15 @@ def shells(jobs, rule):
 
 def test_msrvtt_plans_every_stage(repo):
     counts, jobs = dry_run(repo, "msrvtt")
-    for rule, n in {"download_dataset_file": 2, "download_weights": 1, "nltk_data": 1, "prepare_msrvtt": 1,
-                    "extract_features": 1, "parse_captions": 1, "train": 2, "evaluate": 2, "aggregate": 1}.items():
+    for rule, n in {"download_dataset_file": 3, "download_weights": 1, "nltk_data": 1, "prepare_msrvtt": 1,
+                    "extract_features": 1, "parse_captions": 1, "glove_init": 1, "train": 2, "evaluate": 2,
+                    "aggregate": 1}.items():
         assert counts.get(rule) == n, (rule, counts)
+    # the published recipe starts from GloVe: rows for this vocabulary, loaded by train.init_from
+    (glove,) = shells(jobs, "glove_init")
+    assert "--glove resources/msrvtt/downloads/glove.42B.300d.zip" in glove
+    assert "--vocab resources/msrvtt/text/vocab.json" in glove
+    assert all('"init_from": "resources/msrvtt/text/glove_init.th"' in s for s in shells(jobs, "train"))
     assert "synthesize" not in counts and "prepare_vatex" not in counts
 
     downloads = " ".join(shells(jobs, "download_dataset_file") + shells(jobs, "download_weights"))
@@ -104,8 +110,8 @@ def test_msrvtt_plans_every_stage(repo):
 
 def test_vatex_plans_every_stage(repo):
     counts, jobs = dry_run(repo, "vatex")
-    for rule, n in {"download_dataset_file": 6, "nltk_data": 1, "prepare_vatex": 1, "parse_captions": 1,
-                    "train": 2, "evaluate": 2, "aggregate": 1}.items():
+    for rule, n in {"download_dataset_file": 7, "nltk_data": 1, "prepare_vatex": 1, "parse_captions": 1,
+                    "glove_init": 1, "train": 2, "evaluate": 2, "aggregate": 1}.items():
         assert counts.get(rule) == n, (rule, counts)
     assert "extract_features" not in counts and "download_weights" not in counts  # I3D features come prepared
     lists = [s for s in shells(jobs, "download_dataset_file") if "_list.txt" in s]

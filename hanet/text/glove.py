@@ -99,3 +99,31 @@ def cached_glove(glove_path: str | os.PathLike, vocab_json: str | os.PathLike,
             np.save(f, emb)
     write_json(out_npy.with_suffix(".json"), report)
     return emb
+
+
+def write_init(glove_path: str | os.PathLike, vocab_json: str | os.PathLike, out: str | os.PathLike) -> dict:
+    """A partial public checkpoint holding only the word embedding, for ``train.init_from``:
+    ``{"text_encoder": {"embedding.we.weight": (vocab size, dim)}}``. The matrix is cached
+    beside ``out`` (``.npy``, with its coverage report ``.json``)."""
+    import torch  # only this stage needs it
+
+    out = Path(out)
+    emb = cached_glove(glove_path, vocab_json, out.with_suffix(".npy"))
+    with atomic_path(out) as tmp:
+        torch.save({"text_encoder": {"embedding.we.weight": torch.from_numpy(np.ascontiguousarray(emb))}}, tmp)
+    return read_json(out.with_suffix(".json")) if out.with_suffix(".json").is_file() else {}
+
+
+def cli(argv: list[str]) -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="hanet glove", description="GloVe word embeddings for a vocabulary, as a "
+                                "partial public checkpoint for train.init_from")
+    p.add_argument("--glove", required=True, help="Stanford GloVe .txt or .zip (e.g. glove.42B.300d.zip)")
+    p.add_argument("--vocab", required=True, help="text/vocab.json of the dataset")
+    p.add_argument("--out", required=True, help="checkpoint to write, e.g. resources/msrvtt/text/glove_init.th")
+    a = p.parse_args(argv)
+    report = write_init(a.glove, a.vocab, a.out)
+    if report:
+        print(f"{a.out}: {report['found']} of {report['vocab_size'] - 2} words found in {a.glove} "
+              f"({100 * report['coverage']:.1f}%), {report['dim']}-d")
