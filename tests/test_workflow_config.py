@@ -183,18 +183,15 @@ def test_snakemake_config_errors_are_one_message(work, edit, expected):
 
 
 def test_snakemake_refuses_bad_ablation_name_and_duplicate_key(work):
-    bad = work / "ablations/wide copy.yaml"
-    bad.write_text("description: x\n")
-    try:
-        proc = dry_run(work)
-        assert proc.returncode != 0 and "ablations/wide copy.yaml: the file name is the variant id" in proc.stdout + proc.stderr
-    finally:
-        bad.unlink()
-    dup = work / "ablations/dup.yaml"
-    dup.write_text("model:\n  levels: [global]\nmodel:\n  dim: 8\n")
-    try:
-        proc = dry_run(work)
-        assert proc.returncode != 0 and "ablations/dup.yaml: line 3: duplicate key 'model'" in proc.stdout + proc.stderr
-    finally:
-        dup.unlink()
+    cases = [("wide copy.yaml", "description: x\n", "ablations/wide copy.yaml: the file name is the variant id"),
+             ("dup.yaml", "model:\n  levels: [global]\nmodel:\n  dim: 8\n",
+              "ablations/dup.yaml: line 3: duplicate key 'model'")]
+    for name, text, expected in cases:
+        bad = work / "ablations" / name
+        bad.write_text(text)
+        try:
+            proc = dry_run(work)
+            assert proc.returncode != 0 and expected in proc.stdout + proc.stderr
+        finally:
+            bad.unlink()
     assert dry_run(work).returncode == 0
