@@ -48,7 +48,7 @@ def test_encoders_and_score_matrix_match_cpu():
 
 
 def test_training_step_matches_cpu():
-    cfg, model = build(dropout=0.0, gcn_dropout=0.0)
+    cfg, model = build(dropout=0.0, word_dropout=0.0, gcn_dropout=0.0)
     gpu = copy.deepcopy(model).cuda()
     v, t, y = batch(cfg, 8)
     loss = model(v, t, y)["loss"]
@@ -79,7 +79,7 @@ def test_bf16_autocast_scores_close_to_fp32():
 def test_bf16_training_step_runs_with_the_concept_loss():
     """train.bf16: the concept BCE runs in fp32 outside autocast (CUDA autocast refuses
     binary_cross_entropy); the loss stays close to fp32."""
-    cfg, model = build(dropout=0.0, gcn_dropout=0.0)
+    cfg, model = build(dropout=0.0, word_dropout=0.0, gcn_dropout=0.0)
     model = model.cuda()
     v, t, y = (x.to("cuda") for x in batch(cfg, 8))
     exact = model(v, t, y)["loss"]

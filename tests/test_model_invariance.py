@@ -110,7 +110,7 @@ def test_text_encoder_no_grad_and_autograd_agree_and_helpers():
     states = torch.tensor([[[1.0, -5.0], [3.0, -1.0], [2.0, 4.0]]])  # (1, 3, 2)
     masks = torch.tensor([[[True, True, False], [False, False, False], [True, False, True]]])
     assert torch.equal(phrase_pool(states, masks), torch.tensor([[[3.0, -1.0], [0.0, 0.0], [2.0, 4.0]]]))
-    cfg, model = build(dropout=0.0, gcn_dropout=0.0)
+    cfg, model = build(dropout=0.0, word_dropout=0.0, gcn_dropout=0.0)
     model.eval()
     _, t, _ = batch(cfg, 5)
     with torch.no_grad():
@@ -127,7 +127,7 @@ def test_bf16_autocast_training_and_evaluation_paths():
     from hanet.model.random_inputs import random_text
     from hanet.train.evaluate import encode_texts
     torch.set_num_threads(1)
-    cfg, model = build(dropout=0.0, gcn_dropout=0.0)
+    cfg, model = build(dropout=0.0, word_dropout=0.0, gcn_dropout=0.0)
     v, t, y = batch(cfg, 6)
     exact = model(v, t, y)["loss"]
     with torch.autocast("cpu", dtype=torch.bfloat16):

@@ -77,7 +77,7 @@ def test_eval_scores_equal_the_public_model(imported):
 
 def test_training_loss_and_every_gradient_equal_the_public_model(imported):
     _, state, batches, expected = imported
-    model = build(state, dropout=0.0, gcn_dropout=0.0)  # the fixture's train mode: every dropout at 0
+    model = build(state, dropout=0.0, word_dropout=0.0, gcn_dropout=0.0)  # the fixture's train mode: every dropout at 0
     model.train()  # BatchNorm on batch statistics
     videos, texts, targets = tensors(batches, "train")
     loss = model(videos, texts, targets)["loss"]
@@ -98,3 +98,19 @@ def test_training_loss_and_every_gradient_equal_the_public_model(imported):
             assert err <= GRAD_RTOL, f"{public}: gradient error {err:.2e} relative to its largest value"
         checked.add(public)
     assert checked == set(ours), f"parameters without a public gradient: {sorted(set(ours) - checked)}"
+
+
+def test_import_keeps_the_public_video_and_text_dropouts_apart(tmp_path):
+    """The public model.json has a video and a text dropout; a fixture where they differ imports."""
+    import json
+
+    from hanet.config import from_dict
+
+    spec = json.loads((DEFAULT / "model.json").read_text())
+    spec["subcfgs"]["video_encoder"]["dropout"], spec["subcfgs"]["text_encoder"]["dropout"] = 0.1, 0.3
+    (tmp_path / "model.json").write_text(json.dumps(spec))
+    out = tmp_path / "best.pt"
+    import_cli(["--checkpoint", str(DEFAULT / "checkpoint.th"), "--model-json", str(tmp_path / "model.json"),
+                "--out", str(out)])
+    model_cfg = from_dict(load_checkpoint(out)["config"]).model
+    assert (model_cfg.dropout, model_cfg.word_dropout) == (0.1, 0.3)

@@ -22,8 +22,8 @@ class ModelConfig:
     concept scores (and their ranking loss) belong to the individual level
     (``concept_terms``). See docs/levels.md for what each shipped ablation builds.
 
-    As in the public code: ``dropout`` applies to the three video projections and to the
-    word embeddings, ``gcn_dropout`` to the graph layer's context; ``temperature`` is the
+    As in the public code: ``dropout`` applies to the three video projections,
+    ``word_dropout`` to the word embeddings, ``gcn_dropout`` to the graph layer's context; ``temperature`` is the
     phrase attention's ``simattn_sigma``; ``top_actions`` / ``top_entities`` are the 10 / 20
     concepts whose clips form the local parts; an action part is the mean of the frames
     within +-``action_window`` of the concept's peak frame when every peak of the video lies
@@ -57,6 +57,7 @@ class ModelConfig:
     se_reduction: int = 16
     temperature: float = 4.0
     dropout: float = 0.2
+    word_dropout: float = 0.2
     gcn_dropout: float = 0.5
     margin: float = 0.2
     concept_rank_weight: float = 0.1
@@ -79,7 +80,7 @@ class ModelConfig:
         for name in ["vocab_size", "max_verb_nodes", "max_noun_nodes", "action_window"]:
             if int(getattr(self, name)) < 0:
                 raise ValueError(f"model.{name} must be >= 0, got {getattr(self, name)}")
-        for name in ["dropout", "gcn_dropout"]:
+        for name in ["dropout", "word_dropout", "gcn_dropout"]:
             if not 0.0 <= float(getattr(self, name)) < 1.0:
                 raise ValueError(f"model.{name} must be in [0, 1), got {getattr(self, name)}")
         for name in ["temperature", "margin", "concept_rank_weight", "concept_bce_weight"]:

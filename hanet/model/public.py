@@ -69,9 +69,6 @@ def config_from_public(model_json: dict, ckpt: dict) -> dict:
         if video["dim_embed"] != text["rnn_hidden_size"]:
             raise HanetError(f"model.json: video dim_embed {video['dim_embed']} != text rnn_hidden_size "
                              f"{text['rnn_hidden_size']}")
-        if float(video["dropout"]) != float(text["dropout"]):
-            raise HanetError(f"model.json: video dropout {video['dropout']} != text dropout {text['dropout']} "
-                             "(this model has one dropout for both)")
         flat = flatten(ckpt)
         se = flat.get("video_encoder.seblock1.fc.0.weight")
         return {
@@ -82,7 +79,7 @@ def config_from_public(model_json: dict, ckpt: dict) -> dict:
             "se_reduction": int(video["dim_embed"]) // int(se.shape[0]) if se is not None else 16,
             "max_frames": int(model_json["max_frames_in_video"]), "max_words": int(model_json["max_words_in_sent"]),
             "max_verb_nodes": int(model_json["num_verbs"]), "max_noun_nodes": int(model_json["num_nouns"]),
-            "dropout": float(video["dropout"]), "gcn_dropout": float(text.get("gcn_dropout", 0.5)),
+            "dropout": float(video["dropout"]), "word_dropout": float(text["dropout"]), "gcn_dropout": float(text.get("gcn_dropout", 0.5)),
             "margin": float(model_json["margin"]), "temperature": float(model_json["simattn_sigma"]),
             "top_actions": 10, "top_entities": 20, "action_window": 2, "entity_frames": 3,
         }

@@ -48,7 +48,7 @@ class TextEncoder(nn.Module):
             raise ValueError("model.vocab_size must be set from the vocabulary (>= 2) before building HANet")
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab_size, cfg.word_dim)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = nn.Dropout(cfg.word_dropout)
         self.gru = nn.GRU(cfg.word_dim, cfg.dim, batch_first=True, bidirectional=True)
         if cfg.has("global") or cfg.has("local"):
             self.sentence_pool = AttentionPool(cfg.dim)
