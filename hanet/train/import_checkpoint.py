@@ -29,15 +29,15 @@ def read_public(path: Path) -> dict:
     return ckpt
 
 
-def import_checkpoint(checkpoint: Path, model_json: Path) -> tuple[dict, HANet]:
-    """(project checkpoint dict, model) from a public checkpoint and its model.json."""
+def import_checkpoint(checkpoint: Path, model_json: Path) -> dict:
+    """The project checkpoint (as ``best.pt`` holds it) of a public checkpoint and its model.json."""
     ckpt = read_public(checkpoint)
     cfg = run_config.resolve(None, {"model": config_from_public(read_json(model_json), ckpt)})
     model = HANet(cfg.model)
     load_public_state(model, ckpt)
     state = {"model": model.state_dict(), "config": dataclasses.asdict(cfg), "seed": None, "epoch": None,
              "step": None, "vocab_size": cfg.model.vocab_size, "imported_from": str(checkpoint)}
-    return state, model
+    return state
 
 
 def cli(argv: list[str]) -> None:
@@ -46,7 +46,7 @@ def cli(argv: list[str]) -> None:
     p.add_argument("--model-json", type=Path, required=True, help="the public model.json it was trained with")
     p.add_argument("--out", type=Path, required=True, help="project checkpoint to write, e.g. results/x/best.pt")
     a = p.parse_args(argv)
-    state, _ = import_checkpoint(a.checkpoint, a.model_json)
+    state = import_checkpoint(a.checkpoint, a.model_json)
     with atomic_path(a.out) as tmp:
         torch.save(state, tmp)
     print(f"{a.out}: imported {a.checkpoint} ({sum(v.numel() for v in state['model'].values()):,} values)")
