@@ -16,6 +16,11 @@ from hanet.errors import HanetError
 
 
 _BN = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
+# concept heads: (project side, public submodule, project head, public Sequential(conv, BatchNorm, sigmoid))
+_HEADS = [("video", "video_encoder", "action_head", "classifier_verb"),
+          ("video", "video_encoder", "entity_head", "classifier_noun"),
+          ("text", "text_encoder", "verb_head", "classifier_verb"),
+          ("text", "text_encoder", "noun_head", "classifier_noun")]
 _GRU = [f"{k}_l0{d}" for d in ("", "_reverse") for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
 # project parameter / buffer name -> public "<submodule>.<name>"
@@ -28,18 +33,8 @@ PUBLIC_NAMES: dict[str, str] = {
     "video.action_se.up.weight": "video_encoder.seblock1.fc.2.weight",
     "video.entity_se.down.weight": "video_encoder.seblock2.fc.0.weight",
     "video.entity_se.up.weight": "video_encoder.seblock2.fc.2.weight",
-    **{f"{side}.{head}.conv.{k}": f"{enc}.{clf}.0.{k}"
-       for side, enc, pairs in [("video", "video_encoder", [("action_head", "classifier_verb"),
-                                                           ("entity_head", "classifier_noun")]),
-                                ("text", "text_encoder", [("verb_head", "classifier_verb"),
-                                                         ("noun_head", "classifier_noun")])]
-       for head, clf in pairs for k in ("weight", "bias")},
-    **{f"{side}.{head}.norm.{k}": f"{enc}.{clf}.1.{k}"
-       for side, enc, pairs in [("video", "video_encoder", [("action_head", "classifier_verb"),
-                                                           ("entity_head", "classifier_noun")]),
-                                ("text", "text_encoder", [("verb_head", "classifier_verb"),
-                                                         ("noun_head", "classifier_noun")])]
-       for head, clf in pairs for k in _BN},
+    **{f"{side}.{head}.conv.{k}": f"{enc}.{clf}.0.{k}" for side, enc, head, clf in _HEADS for k in ("weight", "bias")},
+    **{f"{side}.{head}.norm.{k}": f"{enc}.{clf}.1.{k}" for side, enc, head, clf in _HEADS for k in _BN},
     "text.embed.weight": "text_encoder.embedding.we.weight",
     **{f"text.gru.{k}": f"text_encoder.rnn.{k}" for k in _GRU},
     "text.sentence_pool.score.weight": "text_encoder.ft_attn.weight",
