@@ -51,7 +51,8 @@ def autocast(device, bf16: bool):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
 
 
-def bench_train(cfg: ModelConfig, device, batches: int, batch: int = 64, bf16: bool = False) -> tuple[list[float], float]:
+def bench_train(cfg: ModelConfig, device, batches: int, batch: int = 64,
+                bf16: bool = False) -> tuple[list[float], float]:
     """Training pairs/s of each of ``batches`` timed steps (after one warm-up step), and the
     multiply-adds of one step (matrix products and convolutions, forward and backward, counted
     by torch's FlopCounterMode on the warm-up step). Videos have 8-20 valid frames and captions

@@ -21,7 +21,8 @@ def test_action_window_only_when_every_peak_fits():
     assert inside[0, :, 0].tolist() == [2.0, 5.0, 7.0]  # window means of rows f-2..f+2 are f
     x = x ** 2  # now a window mean differs from its centre row
     inside = action_parts(x, peaks_at(10, [2, 5, 7]), lengths, window=2)
-    assert inside[0, :, 0].tolist() == [(0 + 1 + 4 + 9 + 16) / 5, (9 + 16 + 25 + 36 + 49) / 5, (25 + 36 + 49 + 64 + 81) / 5]
+    means = [(0 + 1 + 4 + 9 + 16) / 5, (9 + 16 + 25 + 36 + 49) / 5, (25 + 36 + 49 + 64 + 81) / 5]
+    assert inside[0, :, 0].tolist() == means
     edge = action_parts(x, peaks_at(10, [2, 5, 8]), lengths, window=2)  # 8 + 2 >= 10: no window for any part
     assert edge[0, :, 0].tolist() == [4.0, 25.0, 64.0]
     early = action_parts(x, peaks_at(10, [1, 5]), lengths, window=2)  # 1 < 2

@@ -74,7 +74,8 @@ def config_from_public(model_json: dict, ckpt: dict) -> dict:
             "se_reduction": int(video["dim_embed"]) // int(se.shape[0]) if se is not None else 16,
             "max_frames": int(model_json["max_frames_in_video"]), "max_words": int(model_json["max_words_in_sent"]),
             "max_verb_nodes": int(model_json["num_verbs"]), "max_noun_nodes": int(model_json["num_nouns"]),
-            "dropout": float(video["dropout"]), "word_dropout": float(text["dropout"]), "gcn_dropout": float(text.get("gcn_dropout", 0.5)),
+            "dropout": float(video["dropout"]), "word_dropout": float(text["dropout"]),
+            "gcn_dropout": float(text.get("gcn_dropout", 0.5)),
             "margin": float(model_json["margin"]), "temperature": float(model_json["simattn_sigma"]),
             "top_actions": 10, "top_entities": 20, "action_window": 2, "entity_frames": 3,
         }

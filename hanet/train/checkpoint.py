@@ -22,4 +22,5 @@ def load_tensors(path: Path, hint: str = "") -> object:
     except pickle.UnpicklingError as err:
         raise HanetError(f"{path}: refused: not a plain-tensor checkpoint ({str(err).splitlines()[0][:200]})") from None
     except (RuntimeError, EOFError, OSError, ValueError) as err:
-        raise HanetError(f"{path}: unreadable or truncated checkpoint ({str(err).splitlines()[0][:200]}){hint}") from None
+        reason = str(err).splitlines()[0][:200]
+        raise HanetError(f"{path}: unreadable or truncated checkpoint ({reason}){hint}") from None
