@@ -108,6 +108,16 @@ def test_unknown_keys_are_named_without_dumping_the_schema(ablations):
         validate_schema(config, SCHEMA)
 
 
+
+def test_standardize_is_refused_where_features_are_read_not_extracted():
+    config = copy.deepcopy(CONFIG)
+    config["data"]["vatex"]["features"]["standardize"] = True
+    with pytest.raises(HanetError, match=r"data.vatex.features.standardize: False was expected"):
+        validate_schema(config, SCHEMA)
+    config["data"]["vatex"]["features"]["standardize"] = False
+    config["data"]["msrvtt"]["features"]["standardize"] = True  # extracted here: allowed
+    validate_schema(config, SCHEMA)
+
 def test_config_file_duplicate_key_and_malformed_line(tmp_path):
     dup = tmp_path / "dup.yaml"
     dup.write_text("seeds: [0]\ndatasets: [synth]\nseeds: [1]\n")

@@ -11,7 +11,9 @@ id, with attrs ``frame_indices`` and ``num_native_frames``; file attrs ``extract
 ``settings`` (JSON, including the frame sampling), ``dim`` and ``failures`` (JSON list).
 
 Resumable: work goes to ``<out>.partial``; a re-run with the same extractor and settings
-keeps the videos already there. The finished file is renamed onto ``<out>`` at the end.
+keeps the videos already there. The finished file is renamed onto ``<out>`` at the end, or,
+with ``--standardize``, written standardised with the train split's statistics
+(:mod:`hanet.features.standardize`; file attrs ``feature_mean``, ``feature_std``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import numpy as np
 
 from hanet.data.video import read_sampled
 from hanet.errors import HanetError
-from hanet.io import read_json
+from hanet.features.standardize import standardize_file
+from hanet.io import read_json, read_lines
 from hanet.progress import progress as progress_bar
 
 EXTRACTORS: dict[str, str] = {
@@ -62,8 +65,10 @@ def _open_partial(partial: Path, header: dict) -> h5py.File:
 
 def extract_videos(manifest: dict[str, str], base: str | os.PathLike, out: str | os.PathLike, extractor,
                    max_frames: int, stride: int | None = None, allow_failures: bool = False,
-                   progress: bool = True) -> list[dict]:
-    """Extract features of ``{video_id: path relative to base}`` into ``out``; return the failures."""
+                   progress: bool = True, standardize_with: list[str] | None = None) -> list[dict]:
+    """Extract features of ``{video_id: path relative to base}`` into ``out``; return the failures.
+    With ``standardize_with`` (the train video ids) every dimension is standardised with the
+    statistics of those videos' frames."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     settings = dict(extractor.settings, max_frames=max_frames, stride=stride)
@@ -94,7 +99,11 @@ def extract_videos(manifest: dict[str, str], base: str | os.PathLike, out: str |
         f.attrs["failures"] = json.dumps(failures)
     if len(failures) == len(manifest):
         raise HanetError(f"{out}: every video failed to decode (first: {failures[0]['error']})")
-    os.replace(partial, out)
+    if standardize_with is None:
+        os.replace(partial, out)
+    else:  # a kill here leaves the complete partial: the re-run extracts nothing and standardises again
+        standardize_file(partial, out, standardize_with)
+        partial.unlink()
     return failures
 
 
@@ -123,15 +132,20 @@ def cli(argv: list[str]) -> None:
     p.add_argument("--stride", type=int, default=None, help="keep every stride-th native frame first (MSR-VTT: 16)")
     p.add_argument("--extractor-arg", type=_kv, action="append", default=[], help="key=value for the extractor")
     p.add_argument("--allow-failures", action="store_true", help="skip undecodable videos (listed in attrs 'failures')")
+    p.add_argument("--standardize", action="store_true",
+                   help="standardise every dimension with the mean and std of the train split's frames "
+                        "(<prepared>/splits/train.txt); for hand-made descriptors, not CNN features")
     p.add_argument("--no-progress", action="store_true")
     a = p.parse_args(argv)
     manifest_path = Path(a.prepared) / "videos.json"
     manifest = read_json(manifest_path)
     if not isinstance(manifest, dict) or not manifest:
         raise HanetError(f"{manifest_path}: expected a non-empty {{video_id: path}} object")
+    train_ids = read_lines(Path(a.prepared) / "splits" / "train.txt") if a.standardize else None
     extractor = get_extractor(a.extractor, **dict(a.extractor_arg))
     failures = extract_videos(manifest, a.prepared, a.out, extractor, a.max_frames, a.stride,
-                              a.allow_failures, progress=not a.no_progress)
+                              a.allow_failures, progress=not a.no_progress, standardize_with=train_ids)
     for fail in failures:
         print(f"skipped {fail['video_id']}: {fail['error']}")
-    print(f"{len(manifest) - len(failures)} videos -> {a.out} ({extractor.name}, dim {extractor.dim})")
+    print(f"{len(manifest) - len(failures)} videos -> {a.out} ({extractor.name}, dim {extractor.dim}"
+          f"{', standardised with the train split' if a.standardize else ''})")

@@ -79,8 +79,11 @@ def weights_file(dataset):
 
 
 def extract_inputs(wildcards):
-    """features.smk: videos.json, plus the extractor weights for MSR-VTT-kind datasets."""
+    """features.smk: videos.json, the extractor weights for MSR-VTT-kind datasets, the train split
+    when the features are standardised."""
     inputs = {"manifest": f"resources/{wildcards.dataset}/prepared/videos.json"}
+    if dataset_cfg(wildcards)["features"].get("standardize"):  # statistics of the train split's frames
+        inputs["train_split"] = f"resources/{wildcards.dataset}/prepared/splits/train.txt"
     weights = weights_file(wildcards.dataset)
     if weights:
         inputs["weights"] = weights
