@@ -140,11 +140,17 @@ def test_concept_accuracy_columns_blank_without_a_concept_branch(tmp_path):
     row = next(line for line in section.splitlines() if line.startswith("| `no_concepts`"))
     assert row.replace(" ", "") == "|`no_concepts`|||||||||"
     assert "| `full` | 25.0 ± 7.1 | 35.0 ± 7.1 |" in section
+    tex = (out / "ablation.tex").read_text().split(r"\label{tab:ablation}")[1]
+    assert r"\label{tab:concepts}" in tex and "video action P@4" in tex
+    assert r"\texttt{full} & 25.0 $\pm$ 7.1 & 35.0 $\pm$ 7.1 &" in tex
+    tex_row = next(line for line in tex.splitlines() if line.startswith(r"\texttt{no\_concepts}"))
+    assert tex_row.replace(" ", "") == r"\texttt{no\_concepts}&&&&&&&&\\"
 
 
 def test_no_concept_section_without_concept_runs(runs, tmp_path):
     aggregate(runs, tmp_path / "out", n_boot=50)
     assert "Concept accuracy" not in (tmp_path / "out" / "ablation.md").read_text()
+    assert "tab:concepts" not in (tmp_path / "out" / "ablation.tex").read_text()
 
 
 def test_resolvable_difference_printed_under_the_table(runs, tmp_path):

@@ -89,23 +89,39 @@ def resolvable_line(table: pd.DataFrame, baseline: str) -> str:
             f"seeds. Seed std of `{baseline}` rsum: {_num(std)}.\n")
 
 
-def concept_markdown(table: pd.DataFrame, info: dict) -> str:
-    """The concept-accuracy section of ablation.md; '' when no variant has a concept branch."""
+CONCEPT_NAMES = {"video_verb": "video action", "video_noun": "video entity", "caption_verb": "caption verb",
+                 "caption_noun": "caption noun"}
+
+
+def concept_columns(table: pd.DataFrame, info: dict) -> list[tuple[str, str]]:
+    """(column, header) of the concept-accuracy columns present; [] when no variant has a concept branch."""
     cols = [c for c in CONCEPT_COLUMNS if f"{c}_mean" in table.columns]
     if not cols or table[[f"{c}_mean" for c in cols]].isna().all().all():
-        return ""
+        return []
     kv, kn = info.get("concept_k", (None, None))
-    names = {"video_verb": "video action", "video_noun": "video entity", "caption_verb": "caption verb",
-             "caption_noun": "caption noun"}
-    head = ["Variant"] + [f"{names[c[8:-4] if c.endswith('_map') else c[8:-3]]} "
-                          f"{'mAP' if c.endswith('_map') else 'P@' + str(kv if '_verb_' in c else kn)}" for c in cols]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["--:"] * len(cols)) + "|"]
+    return [(c, f"{CONCEPT_NAMES[c[8:-4] if c.endswith('_map') else c[8:-3]]} "
+                f"{'mAP' if c.endswith('_map') else 'P@' + str(kv if '_verb_' in c else kn)}") for c in cols]
+
+
+def _concept_cells(row: pd.Series, cols: list[str], pm: str) -> list[str]:
+    """Chance row: the value; a variant without a concept branch: blank; else mean ± std."""
+    if row["variant"] == "chance":
+        return [_num(row[f"{c}_mean"]) for c in cols]
+    return ["" if math.isnan(row[f"{c}_mean"]) else cell(row[f"{c}_mean"], row[f"{c}_std"], pm) for c in cols]
+
+
+def concept_markdown(table: pd.DataFrame, info: dict) -> str:
+    """The concept-accuracy section of ablation.md; '' when no variant has a concept branch."""
+    columns = concept_columns(table, info)
+    if not columns:
+        return ""
+    cols = [c for c, _ in columns]
+    kv, kn = info.get("concept_k", (None, None))
+    lines = ["| " + " | ".join(["Variant"] + [h for _, h in columns]) + " |",
+             "|" + "|".join(["---"] + ["--:"] * len(cols)) + "|"]
     for _, row in table.iterrows():
-        chance = row["variant"] == "chance"
-        name = "*chance*" if chance else f"`{row['variant']}`"
-        cells = [_num(row[f"{c}_mean"]) if chance else
-                 ("" if math.isnan(row[f"{c}_mean"]) else cell(row[f"{c}_mean"], row[f"{c}_std"])) for c in cols]
-        lines.append("| " + " | ".join([name] + cells) + " |")
+        name = "*chance*" if row["variant"] == "chance" else f"`{row['variant']}`"
+        lines.append("| " + " | ".join([name] + _concept_cells(row, cols, "±")) + " |")
     return ("## Concept accuracy (test split)\n\n" + "\n".join(lines) + "\n\n"
             "How well the concept vectors name the concepts of the test captions, with training's label rules "
             "(hanet/concept_metrics.py): *video* rows score each test video's action (verb) and entity (noun) "
@@ -169,8 +185,32 @@ def write_latex(path: Path, table: pd.DataFrame, info: dict) -> None:
     text = caption(info).replace("±", r"$\pm$").replace("Δ", r"$\Delta$").replace(MARK, r"$^\dagger$")
     text = _tex_escape(text).replace(r"\textbackslash{}", "\\").replace("`", "")
     lines += [r"\bottomrule", r"\end{tabular}}", rf"\caption{{{text}}}", r"\label{tab:ablation}",
-              r"\end{table*}"]
+              r"\end{table*}"] + concept_latex(table, info)
     write_text(path, "\n".join(lines) + "\n")
+
+
+def concept_latex(table: pd.DataFrame, info: dict) -> list[str]:
+    """A second table (tab:concepts): concept accuracy per variant, blank without a concept branch."""
+    columns = concept_columns(table, info)
+    if not columns:
+        return []
+    cols = [c for c, _ in columns]
+    lines = ["", r"\begin{table}[t]", r"\centering", r"\resizebox{\columnwidth}{!}{%",
+             rf"\begin{{tabular}}{{l {' '.join(['r'] * len(cols))}}}", r"\toprule",
+             "Variant & " + " & ".join(_tex_escape(h) for _, h in columns) + r" \\", r"\midrule"]
+    for _, row in table.iterrows():
+        chance = row["variant"] == "chance"
+        if chance:
+            lines.append(r"\midrule")
+        name = r"\textit{chance}" if chance else r"\texttt{" + _tex_escape(row["variant"]) + "}"
+        lines.append(" & ".join([name] + [c.replace("–", "--") for c in _concept_cells(row, cols, r"$\pm$")]) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}}",
+              r"\caption{Concept accuracy on the test split (percent, mean $\pm$ std over seeds): mean average "
+              r"precision of the video-level action/entity and caption-level verb/noun concept vectors against "
+              r"the test captions' concepts, and precision at the top-$k$ the local level uses. Blank: the "
+              r"variant has no concept branch. Chance: a constant score.}",
+              r"\label{tab:concepts}", r"\end{table}"]
+    return lines
 
 
 def read_reference(path: Path) -> pd.DataFrame:
