@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "aggregate": ("hanet.results.aggregate", "aggregate run folders into tables"),
     "plots": ("hanet.results.plots", "draw the result plots of one dataset"),
     "slices": ("hanet.results.slices", "text-to-video recall per phenomenon slice and twin discrimination (synthetic)"),
+    "budget": ("hanet.results.budget", "choose the training budget from the full model's validation curves"),
     "summary": ("hanet.results.summary", "print where the results are and the top of each ablation table"),
     "gpu-run": ("hanet.gpus", "run a command on a GPU of its own (one job per GPU)"),
 }
