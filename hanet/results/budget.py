@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -155,7 +156,7 @@ def cli(argv: list[str]) -> None:
     table = summarise(read_logs(runs))
     chosen = choose(table, a.tolerance, a.window)
     write_csv(a.out / "budget.csv", table)
-    command = "hanet budget " + " ".join(argv)
+    command = "hanet budget " + shlex.join(argv)
     write_text(a.out / "budget.md", markdown(table, chosen, a.tolerance, a.window, command))
     figure(table, chosen, a.out / "budget.png")
     print(f"training budget: {chosen} epochs (see {a.out / 'budget.md'})")
