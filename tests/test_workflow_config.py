@@ -205,3 +205,14 @@ def test_snakemake_refuses_bad_ablation_name_and_duplicate_key(work):
         finally:
             bad.unlink()
     assert dry_run(work).returncode == 0
+
+
+def test_budget_study_is_a_target_outside_the_default_run(work):
+    """`snakemake results/synth/budget/budget.md` trains only the baseline, over the configured seeds,
+    on standardised features; the default target does not schedule it."""
+    proc = dry_run(work, "results/synth/budget/budget.md")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    budget = next(line for line in proc.stdout.splitlines() if "hanet budget " in line)
+    assert "--ablation ablations/full.yaml" in budget and "--seeds 0,1,2" in budget and "--jobs 1" in budget
+    assert "--standardize" in proc.stdout and "training_budget" in proc.stdout
+    assert "training_budget" not in dry_run(work).stdout
