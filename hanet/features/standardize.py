@@ -1,10 +1,10 @@
 """Per-dimension standardisation of a features file with its train split's statistics.
 
 A hand-made descriptor (like the synthetic benchmark's) mixes cues of very different scales:
-background colour fractions vary by ~0.4 per frame while the shape and motion cues that the
-captions talk about vary by ~0.03. A linear projection then hears mostly the background, and
-HANet's hardest-negative loss sits near ``2 * margin`` for many epochs before it finds the
-quiet cues. ``hanet extract --standardize`` writes ``(x - mean) / std`` per feature dimension,
+the shape and motion cues that the captions talk about vary an order of magnitude less from
+frame to frame than the background colour fractions. A linear projection then hears mostly the
+background, and HANet's hardest-negative loss stays near ``2 * margin`` for many epochs before
+it finds the quiet cues. ``hanet extract --standardize`` writes ``(x - mean) / std`` per feature dimension,
 with ``mean`` and ``std`` taken over every frame of the train split's videos only (so no test
 statistic enters), and records both in the file attrs ``feature_mean`` / ``feature_std``.
 CNN features (ResNet, I3D) are used raw, as in the public code.
