@@ -41,6 +41,6 @@ def test_seed_mean_table_and_choice(tmp_path):
     assert choose(table, 0.03, 1) == 4  # rsum: 3% below 310 is 300.7, first reached at epoch 4
     assert choose(table, 0.05, 1) == 3  # 5%: 294.5, reached at epoch 3 (verbs: 38 <= 40 from epoch 3)
     text = markdown(table, 4, 0.03, 1, "hanet budget ...")
-    assert "**4 epochs**" in text and "| validation rsum | 310.0 ± 14.1 | 310.0 (4) |" in text
+    assert "**4 epochs**" in text and "| validation rsum | 310.0 ± 14.1 | 310.0 (4) |" in text and "seed mean" in text
     with pytest.raises(HanetError, match=r"s9/train_log.csv: not found"):
         read_logs([tmp_path / "s9"])

@@ -55,7 +55,7 @@ def levelled_off_epoch(curves: dict[str, np.ndarray], tolerance: float, window: 
     if not curves:
         raise HanetError("no curve to choose a budget from")
     ok = None
-    for name, values in curves.items():
+    for values in curves.values():
         s = smoothed(np.asarray(values), window)  # (E,)
         reached = s >= s.max() - tolerance * abs(s.max())
         ok = reached if ok is None else ok & reached
@@ -109,7 +109,8 @@ def figure(table: pd.DataFrame, chosen: int, path: Path) -> None:
 def markdown(table: pd.DataFrame, chosen: int, tolerance: float, window: int, command: str) -> str:
     row = table[table["epoch"] == chosen].iloc[0]
     best = {c: table[f"{c}_mean"].max() for c in CURVES if f"{c}_mean" in table.columns}
-    lines = ["| curve | at the chosen epoch | best over the schedule (epoch) |", "|---|--:|--:|"]
+    lines = ["| curve (seed mean ± std) | at the chosen epoch | best seed mean over the schedule (epoch) |",
+             "|---|--:|--:|"]
     for c, b in best.items():
         at = int(table.loc[table[f"{c}_mean"].idxmax(), "epoch"])
         lines.append(f"| {CURVES[c]} | {row[f'{c}_mean']:.1f} ± {row[f'{c}_std']:.1f} | {b:.1f} ({at}) |")
@@ -126,9 +127,11 @@ def _train(args: tuple) -> None:
     cmd = [sys.executable, "-m", "hanet.cli", "train", "--data", str(data), "--features", str(features),
            "--ablation", str(ablation), "--overrides", json.dumps(overrides), "--seed", str(seed),
            "--out-dir", str(out), "--threads", "1"]
+    print(f"seed {seed}: training, log in {out / 'train.log'}", flush=True)
     with open(out / "train.log", "w") as log:
         if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
             raise HanetError(f"training seed {seed} failed; see {out / 'train.log'}")
+    print(f"seed {seed}: done", flush=True)
 
 
 def cli(argv: list[str]) -> None:
