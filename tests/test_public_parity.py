@@ -1,14 +1,13 @@
 """The model is the public HANet: golden fixtures produced by running github.com/Roc-Ng/HANet
 (commit e679703) must be reproduced through the project's importer, evaluation and training code.
 
-Fixture directories come from ``HANET_PARITY_FIXTURES`` (separated by ``os.pathsep``; default:
-the copy in tests/fixtures/public_parity/), each in the format of its README: ``model.json``,
-``checkpoint.th``, ``batches.npz``, ``expected.npz``.
+Fixture directories come from ``HANET_PARITY_FIXTURES`` (tests/parity_fixtures.py: fixture folders or
+folders of them; default: the copy in tests/fixtures/public_parity/), each in the format of its README:
+``model.json``, ``checkpoint.th``, ``batches.npz``, ``expected.npz``.
 """
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +18,9 @@ from hanet.model import ConceptTargets, HANet, TextInput, VideoInput, score_matr
 from hanet.model.public import PUBLIC_ALIASES, PUBLIC_NAMES
 from hanet.train.evaluate import encode_texts, encode_videos, load_checkpoint
 from hanet.train.import_checkpoint import cli as import_cli
+from parity_fixtures import DEFAULT, fixture_dirs
 
-HERE = Path(__file__).parent
-DEFAULT = HERE / "fixtures" / "public_parity" / "public-small"
-FIXTURES = [Path(p) for p in os.environ.get("HANET_PARITY_FIXTURES", str(DEFAULT)).split(os.pathsep) if p]
+FIXTURES = fixture_dirs()
 SCORE_ATOL, LOSS_ATOL, GRAD_RTOL = 1e-5, 1e-5, 1e-4
 NOISE = 1e-7  # a public gradient below this everywhere is float noise of an analytically zero gradient
 
@@ -114,3 +112,21 @@ def test_import_keeps_the_public_video_and_text_dropouts_apart(tmp_path):
                 "--out", str(out)])
     model_cfg = from_dict(load_checkpoint(out)["config"]).model
     assert (model_cfg.dropout, model_cfg.word_dropout) == (0.1, 0.3)
+
+
+def test_fixture_paths_name_a_fixture_or_a_folder_of_them(tmp_path, monkeypatch):
+    """HANET_PARITY_FIXTURES may name ../shared/reference/parity itself (a folder of fixtures)."""
+    import os
+
+    for name in ("b-fixture", "a-fixture"):
+        (tmp_path / "parity" / name).mkdir(parents=True)
+        (tmp_path / "parity" / name / "model.json").write_text("{}")
+    (tmp_path / "parity" / "README.md").write_text("x")
+    one, root, empty = tmp_path / "parity" / "b-fixture", tmp_path / "parity", tmp_path / "empty"
+    empty.mkdir()
+    spec = os.pathsep.join(map(str, [one, root, empty]))
+    assert fixture_dirs(spec) == [one, root / "a-fixture", root / "b-fixture", empty]
+    monkeypatch.delenv("HANET_PARITY_FIXTURES", raising=False)
+    assert fixture_dirs() == [DEFAULT]
+    monkeypatch.chdir(tmp_path)  # relative paths that do not exist here are taken from the repository root
+    assert fixture_dirs("tests/fixtures/public_parity") == [DEFAULT]

@@ -2,7 +2,7 @@
 miniature release (``annotation/`` of a parity fixture) through ``hanet release`` and its own loader
 (``hanet.train.data.load_split``) equal the public readers' batches (``batches.npz``), field by field.
 
-Fixture directories come from ``HANET_PARITY_FIXTURES`` (``os.pathsep``-separated; default: the copy in
+Fixture directories come from ``HANET_PARITY_FIXTURES`` (tests/parity_fixtures.py; default: the copy in
 tests/fixtures/public_parity/), as in tests/test_public_parity.py. The miniature release is flat (one
 ``features.hdf5``, no val names), so each file is named through the release's path overrides, as a user
 whose copy is laid out differently would; val reuses the test names.
@@ -11,7 +11,6 @@ whose copy is laid out differently would; val reuses the test names.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +21,9 @@ from hanet.data.release import LAYOUTS, convert_release
 from hanet.errors import HanetError
 from hanet.model.config import ModelConfig
 from hanet.train.data import TextResources, load_split, take, trim_frames, trim_words
+from parity_fixtures import fixture_dirs
 
-HERE = Path(__file__).parent
-DEFAULT = HERE / "fixtures" / "public_parity" / "public-small"
-FIXTURES = [Path(p) for p in os.environ.get("HANET_PARITY_FIXTURES", str(DEFAULT)).split(os.pathsep) if p]
+FIXTURES = fixture_dirs()
 
 FLAT = {
     "word2int": "word2int.json", "int2word": "int2word.npy", "ref_captions": "ref_captions.json",
