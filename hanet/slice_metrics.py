@@ -14,16 +14,24 @@ import torch
 from torch import Tensor
 
 
+def twin_pairs(positives: Tensor, twin: Tensor) -> Tensor:
+    """(Nv, Nu) bool: caption u is a caption of video v, v has a binding twin in the split, and u
+    is not also a caption of that twin (the comparisons that discriminate).
+
+    positives: (Nv, Nu) bool; twin: (Nv,) long, the twin's row or -1.
+    """
+    positives = positives.bool()
+    return positives & (twin >= 0)[:, None] & ~positives[twin.clamp(min=0)]
+
+
 def twin_outcomes(sim: Tensor, positives: Tensor, twin: Tensor) -> Tensor:
     """(Nu,) float64 outcome per caption query, NaN where it has none.
 
     sim: (Nv, Nu) scores; positives: (Nv, Nu) bool; twin: (Nv,) long, the twin's row or -1.
     """
     sim = sim.double()
-    has = twin >= 0  # (Nv,)
-    t = twin.clamp(min=0)
-    other = sim[t]  # (Nv, Nu) each row's twin's scores
-    valid = positives.bool() & has[:, None] & ~positives.bool()[t]  # (Nv, Nu)
+    other = sim[twin.clamp(min=0)]  # (Nv, Nu) each row's twin's scores
+    valid = twin_pairs(positives, twin)  # (Nv, Nu)
     win = (sim > other).double() + 0.5 * (sim == other).double()  # (Nv, Nu)
     n = valid.sum(0)  # (Nu,)
     total = (win * valid).sum(0)  # (Nu,)

@@ -112,8 +112,7 @@ def example_queries(positives: torch.Tensor, k: int, twin: torch.Tensor | None =
     case), when there are any."""
     pool = torch.arange(positives.shape[1])
     if twin is not None:
-        t = twin.clamp(min=0)
-        ok = (positives & (twin >= 0)[:, None] & ~positives[t]).any(0)  # (Nu,)
+        ok = slice_metrics.twin_pairs(positives, twin).any(0)  # (Nu,)
         if ok.any():
             pool = torch.nonzero(ok).flatten()
     picks = np.linspace(0, pool.numel() - 1, min(k, pool.numel())).round().astype(int)
@@ -125,6 +124,7 @@ def examples(data: SplitData, sim: torch.Tensor, ve, concept_names: dict, k: int
     """Top-5 videos of a few evenly spaced test captions (with ``twin``: captions whose video's binding
     twin is in the split, each entry naming the twin); top concepts of a few test videos."""
     captions = data.unique_captions
+    pairs = None if twin is None else slice_metrics.twin_pairs(data.positives, twin)  # (Nv, Nu)
     t2v = []
     for q in example_queries(data.positives, k, twin):
         top = torch.topk(sim[:, q], min(5, sim.shape[0]))
@@ -134,14 +134,13 @@ def examples(data: SplitData, sim: torch.Tensor, ve, concept_names: dict, k: int
             "positives": [data.video_ids[v] for v in pos],
             "top": [[data.video_ids[v], round(float(s), 5)] for s, v in zip(top.values.tolist(), top.indices.tolist())],
         }
-        if twin is not None:
-            pairs = [(v, int(twin[v])) for v in pos if int(twin[v]) >= 0 and not bool(data.positives[int(twin[v]), q])]
-            if pairs:
-                v, t = pairs[0]
-                entry |= {"video": data.video_ids[v], "video_score": round(float(sim[v, q]), 5),
-                          "video_rank": int((sim[:, q] > sim[v, q]).sum()) + 1,
-                          "twin": data.video_ids[t], "twin_score": round(float(sim[t, q]), 5),
-                          "twin_rank": int((sim[:, q] > sim[t, q]).sum()) + 1}
+        paired = [] if pairs is None else torch.nonzero(pairs[:, q]).flatten().tolist()
+        if paired:  # the first of the caption's videos whose twin it does not also describe
+            v, t = paired[0], int(twin[paired[0]])
+            entry |= {"video": data.video_ids[v], "video_score": round(float(sim[v, q]), 5),
+                      "video_rank": int((sim[:, q] > sim[v, q]).sum()) + 1,
+                      "twin": data.video_ids[t], "twin_score": round(float(sim[t, q]), 5),
+                      "twin_rank": int((sim[:, q] > sim[t, q]).sum()) + 1}
         t2v.append(entry)
     out = {"t2v": t2v, "concepts": []}
     action_probs = getattr(ve, "action_probs", None)
