@@ -151,7 +151,8 @@ def load_run(runs: Path, variant: str, seed: int) -> Run:
 
 
 def load_ranks(folder: Path) -> dict[str, np.ndarray]:
-    """ranks.npz of a run folder: t2v/v2t ranks (float, >= 1) with their query keys."""
+    """ranks.npz of a run folder: t2v/v2t ranks (float, >= 1) with their query keys, and the
+    binding-twin outcomes ``t2v_twin`` (float) where the run has them (synthetic data)."""
     path = Path(folder) / "ranks.npz"
     if not path.is_file():
         raise HanetError(f"{path}: file not found")
@@ -161,6 +162,8 @@ def load_ranks(folder: Path) -> dict[str, np.ndarray]:
             if missing:
                 raise HanetError(f"{path}: missing array(s) {', '.join(missing)}")
             out = {k: npz[k] for k in RANK_KEYS}
+            if "t2v_twin" in npz.files:
+                out["t2v_twin"] = npz["t2v_twin"].astype(np.float64)
     except (OSError, ValueError) as err:
         raise HanetError(f"{path}: unreadable ranks file ({err})") from None
     for d in DIRECTIONS:

@@ -24,6 +24,7 @@ from hanet.io import read_json, write_text
 from hanet.results import collect
 from hanet.results.aggregate import _csv_list, pair_seeds, write_csv
 from hanet.results.stats import bootstrap_means, bootstrap_p, mean_std, percentile_ci
+from hanet.results.tables import cell, delta_cell
 
 # slice name -> predicate on a caption's tags
 SLICES = {
@@ -127,20 +128,6 @@ def slice_tables(ranks: dict[str, dict[int, dict]], tags: dict[str, dict], basel
     return pd.DataFrame(rows), pd.DataFrame(twin_rows)
 
 
-def _cell(mean: float, std: float) -> str:
-    if np.isnan(mean):
-        return "–"
-    return f"{mean:.1f}" if np.isnan(std) else f"{mean:.1f} ± {std:.1f}"
-
-
-def _delta(row: pd.Series, key: str) -> str:
-    d = row.get(f"d_{key}", np.nan)
-    if d is None or np.isnan(d):
-        return "–"
-    mark = "†" if row[f"p_{key}"] < 0.05 else ""
-    return f"{d:+.1f} [{row[f'd_{key}_lo']:+.1f}, {row[f'd_{key}_hi']:+.1f}]{mark}"
-
-
 def markdown(sl: pd.DataFrame, tw: pd.DataFrame, baseline: str, descriptions: dict, n_boot: int) -> str:
     variants = list(dict.fromkeys(sl["variant"]))
     others = [v for v in variants if v != baseline]
@@ -150,20 +137,21 @@ def markdown(sl: pd.DataFrame, tw: pd.DataFrame, baseline: str, descriptions: di
                  "|---|--:|" + "--:|" * len(variants)]
         for name in SLICES:
             rows = sl[sl["slice"] == name].set_index("variant")
-            cells = [_cell(rows.loc[v, f"r{k}_mean"], rows.loc[v, f"r{k}_std"]) for v in variants]
+            cells = [cell(rows.loc[v, f"r{k}_mean"], rows.loc[v, f"r{k}_std"]) for v in variants]
             lines.append(f"| {name} | {int(rows['captions'].iloc[0])} | " + " | ".join(cells) + " |")
         out += [f"## R@{k} per slice (mean ± std over seeds)\n", "\n".join(lines), ""]
         if others:
             lines = ["| slice | " + " | ".join(f"`{v}`" for v in others) + " |", "|---|" + "--:|" * len(others)]
             for name in SLICES:
                 rows = sl[sl["slice"] == name].set_index("variant")
-                lines.append(f"| {name} | " + " | ".join(_delta(rows.loc[v], f"r{k}") for v in others) + " |")
+                deltas = [delta_cell(rows.loc[v], f"r{k}", prefix="d_") for v in others]
+                lines.append(f"| {name} | " + " | ".join(deltas) + " |")
             out += [f"## Δ R@{k} against `{baseline}` [95% CI]\n", "\n".join(lines), ""]
     if len(tw):
         lines = ["| variant | twin captions | discrimination (%) | Δ vs baseline [95% CI] |", "|---|--:|--:|--:|"]
         for _, r in tw.iterrows():
-            lines.append(f"| `{r['variant']}` | {int(r['captions'])} | {_cell(r['twin_mean'], r['twin_std'])} | "
-                         f"{_delta(r, 'twin')} |")
+            lines.append(f"| `{r['variant']}` | {int(r['captions'])} | {cell(r['twin_mean'], r['twin_std'])} | "
+                         f"{delta_cell(r, 'twin', prefix='d_')} |")
         out += ["## Binding-twin discrimination\n", "\n".join(lines), "",
                 "Share of the captions of a video whose binding twin is in the test split (and which are not "
                 "captions of the twin) that score their own video above the twin; a tie counts half; chance 50%.\n"]
@@ -220,10 +208,7 @@ def slices(runs_root: Path, phenomena: Path, out: Path, variants: list[str] | No
     ranks: dict[str, dict[int, dict]] = {}
     for v, s in pairs:
         folder = collect.run_dir(runs_root, v, s)
-        r = collect.load_ranks(folder)
-        with np.load(folder / "ranks.npz", allow_pickle=False) as npz:
-            if "t2v_twin" in npz.files:
-                r["t2v_twin"] = npz["t2v_twin"].astype(np.float64)
+        r = collect.load_ranks(folder)  # with t2v_twin where the run has it
         r["_path"] = str(folder / "ranks.npz")
         ranks.setdefault(v, {})[s] = r
     ranks = {v: ranks[v] for v in ([baseline] if baseline in ranks else []) + [v for v in ranks if v != baseline]}

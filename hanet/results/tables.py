@@ -32,12 +32,13 @@ def cell(mean: float, std: float, pm: str = "±") -> str:
     return f"{_num(mean)} {pm} {_num(std)}"
 
 
-def delta_cell(row: pd.Series, metric: str, mark: str = MARK, dash: str = "–") -> str:
-    """'+1.2 [−0.3, +2.8]' with the significance mark when p < ALPHA; empty for the baseline."""
-    d = row.get(f"delta_{metric}")
+def delta_cell(row: pd.Series, metric: str, mark: str = MARK, dash: str = "–", prefix: str = "delta_") -> str:
+    """'+1.2 [−0.3, +2.8]' with the significance mark when p < ALPHA; empty for the baseline.
+    Columns ``{prefix}{metric}``, its ``_lo`` / ``_hi`` bounds and ``p_{metric}``."""
+    d = row.get(f"{prefix}{metric}")
     if d is None or math.isnan(d):
         return dash
-    lo, hi, p = row[f"delta_{metric}_lo"], row[f"delta_{metric}_hi"], row[f"p_{metric}"]
+    lo, hi, p = row[f"{prefix}{metric}_lo"], row[f"{prefix}{metric}_hi"], row[f"p_{metric}"]
     return f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}]" + (mark if p < ALPHA else "")
 
 
