@@ -12,6 +12,7 @@ gives the expected metrics of random scores for the test set sizes found in rank
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,8 @@ def summary_frame(runs: list[Run], variants: list[str]) -> pd.DataFrame:
             mean, std, _ = mean_std([r.metrics[col] for r in mine])
             row[f"{col}_mean"], row[f"{col}_std"] = mean, std
         for col in CONCEPT_COLUMNS:  # blank (NaN) for a variant without a concept branch
-            mean, std, _ = mean_std([r.concepts[col] for r in mine if col in r.concepts and r.concepts[col] == r.concepts[col]])
+            mean, std, _ = mean_std([r.concepts[col] for r in mine
+                                     if col in r.concepts and not math.isnan(r.concepts[col])])
             row[f"{col}_mean"], row[f"{col}_std"] = mean, std
         rows.append(row)
     return pd.DataFrame(rows)
@@ -164,8 +166,8 @@ def aggregate(runs_root: Path, out: Path, variants: list[str] | None = None, see
     comps = comparisons(runs, names, baseline, n_boot, seed, ranks_of)
     first = ranks_of(next(r.path for r in runs if r.variant == baseline))
     sizes = {"videos": first["v2t_rank"].size, "captions": first["t2v_rank"].size}
-    table = ablation_frame(summary_frame(runs, names), comps, chance_row(first) | concept_chance(runs), baseline)
     cchance = concept_chance(runs)
+    table = ablation_frame(summary_frame(runs, names), comps, chance_row(first) | cchance, baseline)
     info = {"baseline": baseline, "n_boot": n_boot, "seed": seed, **sizes,
             "concept_k": (cchance.get("k_verb"), cchance.get("k_noun"))}
 

@@ -163,12 +163,12 @@ def accuracy_line(runs: list, name: str) -> str:
     if not mine:
         return ""
     mean = {c: float(np.mean([r.concepts[c] for r in mine])) for c in mine[0].concepts}
-    ch, k = mine[0].concept_chance, mine[0].concept_chance
+    ch = mine[0].concept_chance  # chance levels and the k of P@k
 
     def part(key: str, label: str) -> str:
         col = f"concept_video_{key}"
         return (f"{label} mAP {mean[col + '_map']:.1f} (chance {ch[col + '_map']:.1f}), "
-                f"P@{k['k_' + key]} {mean[col + '_pk']:.1f} (chance {ch[col + '_pk']:.1f})")
+                f"P@{ch['k_' + key]} {mean[col + '_pk']:.1f} (chance {ch[col + '_pk']:.1f})")
 
     return (f"test concept accuracy of the video vectors, mean of {len(mine)} seed(s): "
             f"{part('verb', 'actions')}; {part('noun', 'entities')}")
