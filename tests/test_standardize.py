@@ -7,7 +7,7 @@ from hanet.errors import HanetError
 from hanet.features.descriptor import Descriptor
 from hanet.features.extract import extract_videos
 from hanet.features.standardize import standardize_file
-from tests.test_features import _videos
+from test_features import _videos
 
 
 def _write(path, videos: dict[str, np.ndarray]) -> None:
