@@ -42,6 +42,9 @@ def tensors(batches, prefix: str):
 def imported(request, tmp_path):
     """(fixture dir, project checkpoint written by ``hanet import-checkpoint``, batches, expected)."""
     d = request.param
+    if not (d / "model.json").is_file():
+        pytest.fail(f"{d}: no parity fixture here (HANET_PARITY_FIXTURES names fixture folders or folders of them; "
+                    "see tests/parity_fixtures.py)")
     out = tmp_path / "best.pt"
     import_cli(["--checkpoint", str(d / "checkpoint.th"), "--model-json", str(d / "model.json"), "--out", str(out)])
     return d, load_checkpoint(out), np.load(d / "batches.npz"), np.load(d / "expected.npz")
